@@ -1,0 +1,823 @@
+"""Load a database folder and check it against the data contract (CONTRACT.md section 1).
+
+A database is a folder of four UTF-8 CSV files with a header row: ``institutions.csv``,
+``funding.csv``, ``collaborations.csv`` and ``areas.csv``. :func:`load_database` reads every
+column as text first (so the identifier ``007`` stays ``007``), checks every rule of the
+contract, collects *all* problems and raises one :class:`DataValidationError` listing them, or
+returns a :class:`Database` of converted frames. Nothing is dropped or repaired silently.
+
+Row numbers in messages are spreadsheet row numbers: the header is row 1, so the first data
+row is row 2 (this is the row a reader sees when opening the file in a spreadsheet).
+
+Converted frames (what the rest of the package relies on):
+
+* identifiers and other text columns: pandas ``str`` dtype, exactly as written in the file;
+* ``lat``, ``lon``, ``amount_usd``, ``population``, ``gdp_usd``, ``ecosystem_value_usd``:
+  ``float64``;
+* ``active_since`` and ``date``: ``datetime64[ns]``;
+* optional text columns that are empty (``city``, ``spinout_of``) hold a missing value
+  (``NaN``), so ``spinout_of.notna()`` selects the spin-outs; an empty
+  ``ecosystem_value_usd`` is ``NaN``;
+* extra columns (for example ``synthetic`` and ``source``) are kept as text, unchanged.
+
+The optional columns ``city``, ``spinout_of`` and ``ecosystem_value_usd`` may also be left
+out of the file altogether; they are then added as empty columns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pycountry
+
+__all__ = [
+    "FILES",
+    "INSTITUTION_TYPES",
+    "FUNDING_KINDS",
+    "DISCLOSED_FUNDING_KINDS",
+    "RESEARCH_TYPES",
+    "INDUSTRY_TYPES",
+    "FUNDED_TYPES",
+    "REQUIRED_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "Database",
+    "Problem",
+    "DataValidationError",
+    "load_database",
+    "validate_frames",
+    "apply_cutoff",
+    "parse_cutoff",
+    "MAX_LISTED_ROWS",
+]
+
+#: The four files of a database, by table name.
+FILES: dict[str, str] = {
+    "institutions": "institutions.csv",
+    "funding": "funding.csv",
+    "collaborations": "collaborations.csv",
+    "areas": "areas.csv",
+}
+
+INSTITUTION_TYPES: tuple[str, ...] = (
+    "university",
+    "research_institute",
+    "government",
+    "startup",
+    "corporate",
+)
+FUNDING_KINDS: tuple[str, ...] = ("vc", "equity", "debt", "grant", "corporate")
+#: Funding kinds that count as a startup's disclosed funding (contract section 4, step 5).
+DISCLOSED_FUNDING_KINDS: tuple[str, ...] = ("vc", "equity", "debt")
+#: Institution types that count as research institutions.
+RESEARCH_TYPES: tuple[str, ...] = ("university", "research_institute")
+#: Institution types that count as industry.
+INDUSTRY_TYPES: tuple[str, ...] = ("startup", "corporate")
+#: Institution types that may receive funding rows.
+FUNDED_TYPES: tuple[str, ...] = INDUSTRY_TYPES
+
+#: Columns every file must have (in the contract's order).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "institutions": ("institution_id", "name", "type", "lat", "lon", "country", "active_since"),
+    "funding": ("funding_id", "institution_id", "date", "amount_usd", "kind"),
+    "collaborations": ("collaboration_id", "institution_a", "institution_b", "date"),
+    "areas": ("area_id", "name", "country", "lat", "lon", "population", "gdp_usd"),
+}
+#: Columns that may be absent or empty; an absent one is added empty.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "institutions": ("city", "spinout_of"),
+    "funding": (),
+    "collaborations": (),
+    "areas": ("ecosystem_value_usd",),
+}
+
+#: A problem lists at most this many rows (the rest are counted: "and N more rows"), and
+#: one rule on one column gives at most this many separate messages before the remaining
+#: offending rows are summarised in one further message.
+MAX_LISTED_ROWS = 20
+
+_FLOAT_COLUMNS = {
+    "institutions": ("lat", "lon"),
+    "funding": ("amount_usd",),
+    "collaborations": (),
+    "areas": ("lat", "lon", "population", "gdp_usd", "ecosystem_value_usd"),
+}
+_DATE_COLUMNS = {
+    "institutions": ("active_since",),
+    "funding": ("date",),
+    "collaborations": ("date",),
+    "areas": (),
+}
+_ID_COLUMN = {
+    "institutions": "institution_id",
+    "funding": "funding_id",
+    "collaborations": "collaboration_id",
+    "areas": "area_id",
+}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_COUNTRY_CODES: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries)
+# Common non-ISO spellings and the code meant.
+_COUNTRY_HINTS = {"UK": "GB", "EL": "GR", "USA": "US", "UAE": "AE"}
+_TS_MIN = pd.Timestamp.min.ceil("D")
+_TS_MAX = pd.Timestamp.max.floor("D")
+
+
+@dataclass(frozen=True)
+class Database:
+    """The four tables of a validated database (see the module docstring for dtypes).
+
+    Instances are produced by :func:`load_database` (or :func:`apply_cutoff`); the frames
+    have a fresh ``RangeIndex`` in file order.
+    """
+
+    institutions: pd.DataFrame
+    funding: pd.DataFrame
+    collaborations: pd.DataFrame
+    areas: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way in which a database breaks the contract.
+
+    ``rows`` are spreadsheet row numbers (header = row 1, first data row = row 2); empty
+    when the problem concerns the whole file or a whole column. ``column`` is empty when
+    the problem concerns the whole file; it may name two columns (``"institution_a,
+    institution_b"``).
+    """
+
+    file: str
+    rows: tuple[int, ...]
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.rows:
+            parts.append(_format_rows(self.rows))
+        if self.column:
+            label = "columns" if "," in self.column else "column"
+            parts.append(f"{label} {self.column}")
+        return ", ".join(parts) + ": " + self.message
+
+
+class DataValidationError(ValueError):
+    """The database breaks the contract; ``problems`` lists every problem found.
+
+    ``str(error)`` is one line per problem, e.g.
+    ``institutions.csv, row 12, column lat: value '95.0' is outside [-90, 90]``.
+    """
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+def _format_rows(rows: Sequence[int]) -> str:
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    shown = ", ".join(str(r) for r in rows[:MAX_LISTED_ROWS])
+    if len(rows) > MAX_LISTED_ROWS:
+        shown += f" and {len(rows) - MAX_LISTED_ROWS} more rows"
+    return f"rows {shown}"
+
+
+# ---------------------------------------------------------------------------------------
+# reading
+
+
+def _line_of_offset(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def _read_csv(path: Path, file: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """Read one CSV as text; on failure append a problem and return None."""
+    if not path.exists():
+        problems.append(Problem(file, (), "", f"file is missing (expected {path})"))
+        return None
+    if not path.is_file():
+        problems.append(Problem(file, (), "", f"{path} is not a file"))
+        return None
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8-sig",
+            skipinitialspace=False,
+        )
+    except UnicodeDecodeError as error:
+        raw = path.read_bytes()
+        # Locate the first undecodable byte in the file itself (pandas reads in chunks).
+        try:
+            raw.decode("utf-8")
+            where = ""
+        except UnicodeDecodeError as exact:
+            line = _line_of_offset(raw, exact.start)
+            where = f" at line {line} (byte {exact.start + 1}, 0x{raw[exact.start]:02x})"
+        del error
+        problems.append(
+            Problem(
+                file,
+                (),
+                "",
+                f"file is not UTF-8{where}; save it as UTF-8 "
+                "(in a spreadsheet: 'CSV UTF-8')",
+            )
+        )
+        return None
+    except pd.errors.EmptyDataError:
+        problems.append(
+            Problem(file, (), "", "file is empty (it needs at least a header row)")
+        )
+        return None
+    except pd.errors.ParserError as error:
+        text = str(error).strip()
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+        if match:
+            expected, line, saw = match.groups()
+            problems.append(
+                Problem(
+                    file,
+                    (int(line),),
+                    "",
+                    f"has {saw} fields but the header has {expected} "
+                    "(a comma inside a value must be quoted)",
+                )
+            )
+        else:
+            problems.append(Problem(file, (), "", f"cannot be read as CSV: {text}"))
+        return None
+    except OSError as error:
+        problems.append(Problem(file, (), "", f"cannot be read: {error}"))
+        return None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+# ---------------------------------------------------------------------------------------
+# helpers that turn a boolean mask into grouped problems
+
+
+def _rows_of(mask: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(mask) + 2
+
+
+def _problems_by_value(
+    file: str,
+    column: str,
+    values: pd.Series | pd.DataFrame,
+    mask: np.ndarray | pd.Series,
+    describe: Callable[..., str],
+    problems: list[Problem],
+    summary: str,
+) -> None:
+    """One problem per distinct offending value (rows grouped), first values first.
+
+    ``values`` is a Series, or a DataFrame whose columns are passed to ``describe`` as
+    separate arguments. At most ``MAX_LISTED_ROWS`` distinct values get their own message;
+    the remaining offending rows are reported together in one more message ending with
+    ``summary``.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    positions = np.flatnonzero(mask)
+    if isinstance(values, pd.DataFrame):
+        bad = pd.MultiIndex.from_frame(values.iloc[positions].astype(str))
+        codes, uniques = bad.factorize()
+        keys: list[tuple[str, ...]] = [tuple(map(str, u)) for u in uniques[:MAX_LISTED_ROWS]]
+    else:
+        codes, uniques = pd.factorize(values.iloc[positions], use_na_sentinel=False)
+        keys = [(str(u),) for u in uniques[:MAX_LISTED_ROWS]]
+    rows = positions + 2
+    for i, key in enumerate(keys):
+        rows_i = tuple(int(r) for r in rows[codes == i])
+        problems.append(Problem(file, rows_i, column, describe(*key)))
+    if len(uniques) > MAX_LISTED_ROWS:
+        rest = rows[codes >= MAX_LISTED_ROWS]
+        problems.append(
+            Problem(
+                file,
+                tuple(int(r) for r in rest),
+                column,
+                f"{len(uniques) - MAX_LISTED_ROWS} further distinct values {summary}",
+            )
+        )
+
+
+def _problem_rows(
+    file: str, column: str, mask: np.ndarray | pd.Series, message: str, problems: list[Problem]
+) -> None:
+    mask = np.asarray(mask, dtype=bool)
+    if mask.any():
+        problems.append(Problem(file, tuple(int(r) for r in _rows_of(mask)), column, message))
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "\\'") + "'"
+
+
+def _allowed(values: Sequence[str]) -> str:
+    return ", ".join(values)
+
+
+# ---------------------------------------------------------------------------------------
+# column rules
+
+
+def _check_required_present(
+    file: str, frame: pd.DataFrame, columns: Sequence[str], problems: list[Problem]
+) -> None:
+    for column in columns:
+        if column in frame.columns:
+            values = frame[column]
+            _problem_rows(
+                file, column, (values == "").to_numpy(), "value is empty (it is required)", problems
+            )
+
+
+def _check_unique(file: str, frame: pd.DataFrame, column: str, problems: list[Problem]) -> None:
+    values = frame[column]
+    dup = values.duplicated(keep=False).to_numpy() & (values != "").to_numpy()
+    _problems_by_value(
+        file,
+        column,
+        values,
+        dup,
+        lambda v: f"duplicate id {_q(v)} (each {column} must be unique)",
+        problems,
+        "are duplicated (each must be unique)",
+    )
+
+
+def _to_float(
+    file: str,
+    frame: pd.DataFrame,
+    column: str,
+    problems: list[Problem],
+    *,
+    allow_empty: bool = False,
+) -> np.ndarray:
+    """Parse a text column to float64; report values that are not finite numbers."""
+    text = frame[column]
+    numbers = np.array(
+        pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    )
+    empty = (text == "").to_numpy()
+    bad = ~np.isfinite(numbers) & ~empty
+    _problems_by_value(
+        file,
+        column,
+        text,
+        bad,
+        lambda v: f"value {_q(v)} is not a number (write e.g. 12.5, with a dot and no "
+        "thousands separator)",
+        problems,
+        "are not numbers",
+    )
+    if allow_empty:
+        numbers[empty] = np.nan
+    return numbers
+
+
+def _check_range(
+    file: str,
+    column: str,
+    text: pd.Series,
+    numbers: np.ndarray,
+    low: float,
+    high: float,
+    problems: list[Problem],
+) -> None:
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(numbers) & ((numbers < low) | (numbers > high))
+    _problems_by_value(
+        file,
+        column,
+        text,
+        bad,
+        lambda v: f"value {_q(v)} is outside [{low:g}, {high:g}]",
+        problems,
+        f"are outside [{low:g}, {high:g}]",
+    )
+
+
+def _check_positive(
+    file: str, column: str, text: pd.Series, numbers: np.ndarray, problems: list[Problem]
+) -> None:
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(numbers) & (numbers <= 0)
+    _problems_by_value(
+        file,
+        column,
+        text,
+        bad,
+        lambda v: f"value {_q(v)} must be greater than 0",
+        problems,
+        "are not greater than 0",
+    )
+
+
+def _check_non_negative(
+    file: str, column: str, text: pd.Series, numbers: np.ndarray, problems: list[Problem]
+) -> None:
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(numbers) & (numbers < 0)
+    _problems_by_value(
+        file,
+        column,
+        text,
+        bad,
+        lambda v: f"value {_q(v)} must not be negative",
+        problems,
+        "are negative",
+    )
+
+
+def _to_date(file: str, frame: pd.DataFrame, column: str, problems: list[Problem]) -> np.ndarray:
+    """Parse ISO ``YYYY-MM-DD`` dates (exactly that form) to datetime64[ns]."""
+    text = frame[column]
+    # Dates repeat a lot: parse each distinct value once.
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    unique_text = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    form_ok = unique_text.map(lambda v: bool(_ISO_DATE.fullmatch(v))).to_numpy(dtype=bool)
+    parsed = pd.to_datetime(
+        unique_text.where(form_ok, None), format="%Y-%m-%d", errors="coerce"
+    )
+    in_range = parsed.notna() & (parsed >= _TS_MIN) & (parsed <= _TS_MAX)
+    parsed = parsed.where(in_range)
+    unique_ns = parsed.to_numpy(dtype="datetime64[ns]")
+    valid_unique = in_range.to_numpy(dtype=bool)
+    empty_unique = (unique_text == "").to_numpy(dtype=bool)
+    bad_unique = ~valid_unique & ~empty_unique
+    bad = bad_unique[codes]
+    _problems_by_value(
+        file,
+        column,
+        text,
+        bad,
+        lambda v: f"value {_q(v)} is not a valid date (write ISO YYYY-MM-DD, e.g. 2025-07-31)",
+        problems,
+        "are not valid ISO YYYY-MM-DD dates",
+    )
+    return unique_ns[codes]
+
+
+def _check_enum(
+    file: str, frame: pd.DataFrame, column: str, allowed: Sequence[str], problems: list[Problem]
+) -> None:
+    values = frame[column]
+    bad = (~values.isin(allowed) & (values != "")).to_numpy()
+    _problems_by_value(
+        file,
+        column,
+        values,
+        bad,
+        lambda v: f"value {_q(v)} is not allowed (allowed: {_allowed(allowed)})",
+        problems,
+        f"are not allowed (allowed: {_allowed(allowed)})",
+    )
+
+
+def _check_country(file: str, frame: pd.DataFrame, problems: list[Problem]) -> None:
+    values = frame["country"]
+    bad = (~values.isin(_COUNTRY_CODES) & (values != "")).to_numpy()
+
+    def describe(v: str) -> str:
+        hint = _COUNTRY_HINTS.get(v.strip().upper())
+        if hint is None and v.strip().upper() in _COUNTRY_CODES:
+            hint = v.strip().upper()
+        tail = f"; did you mean {_q(hint)}?" if hint else " (e.g. GB, US, CN, FI)"
+        return f"value {_q(v)} is not an ISO 3166-1 alpha-2 country code{tail}"
+
+    _problems_by_value(
+        file, "country", values, bad, describe, problems,
+        "are not ISO 3166-1 alpha-2 country codes",
+    )
+
+
+def _check_known_ids(
+    file: str,
+    frame: pd.DataFrame,
+    column: str,
+    known: pd.Index,
+    problems: list[Problem],
+    what: str = "institution id",
+    where: str = "institutions.csv",
+) -> np.ndarray:
+    """Report ids in ``column`` that are not in ``known``; return the mask of known ids."""
+    values = frame[column]
+    present = values.isin(known).to_numpy()
+    bad = ~present & (values != "").to_numpy()
+    _problems_by_value(
+        file,
+        column,
+        values,
+        bad,
+        lambda v: f"unknown {what} {_q(v)} (not in {where})",
+        problems,
+        f"are unknown {what}s (not in {where})",
+    )
+    return present
+
+
+# ---------------------------------------------------------------------------------------
+# the whole database
+
+
+def load_database(path: str | Path) -> Database:
+    """Read and validate the database folder ``path``; raise :class:`DataValidationError`.
+
+    Every rule of contract section 1 is checked and every problem is reported (one
+    :class:`Problem` per rule and offending value, with the rows that hold it).
+    """
+    folder = Path(path)
+    if not folder.exists():
+        raise DataValidationError(
+            [Problem(str(folder), (), "", "folder does not exist (expected a database folder "
+                     "holding " + ", ".join(FILES.values()) + ")")]
+        )
+    if not folder.is_dir():
+        raise DataValidationError(
+            [Problem(str(folder), (), "", "is not a folder (give the folder that holds "
+                     + ", ".join(FILES.values()) + ")")]
+        )
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame | None] = {
+        table: _read_csv(folder / file, file, problems) for table, file in FILES.items()
+    }
+    return validate_frames(frames, problems)
+
+
+def validate_frames(
+    frames: dict[str, pd.DataFrame | None], problems: list[Problem] | None = None
+) -> Database:
+    """Validate four all-text frames (as read by :func:`load_database`) and convert them.
+
+    ``frames`` maps ``institutions``, ``funding``, ``collaborations``, ``areas`` to frames
+    whose every column is text (``""`` for empty) or to ``None`` for a file that could not
+    be read. ``problems`` already found are kept. Useful for checking a database built in
+    memory: ``validate_frames({name: df.astype(str) ...})``.
+    """
+    problems = [] if problems is None else problems
+    usable: dict[str, bool] = {}
+    converted: dict[str, pd.DataFrame] = {}
+    for table, file in FILES.items():
+        frame = frames.get(table)
+        if frame is None:
+            usable[table] = False
+            continue
+        frame = frame.reset_index(drop=True)
+        frame.columns = [str(c) for c in frame.columns]
+        missing = [c for c in REQUIRED_COLUMNS[table] if c not in frame.columns]
+        for column in missing:
+            problems.append(
+                Problem(
+                    file,
+                    (),
+                    column,
+                    "required column is missing (the file has columns: "
+                    + ", ".join(frame.columns)
+                    + ")",
+                )
+            )
+        if table in ("institutions", "areas") and len(frame) == 0 and not missing:
+            problems.append(Problem(file, (), "", "file has a header but no data rows"))
+        frame = frame.copy()
+        for column in OPTIONAL_COLUMNS[table]:
+            if column not in frame.columns:
+                frame[column] = ""
+        for column in frame.columns:
+            if frame[column].dtype != "str":
+                frame[column] = frame[column].fillna("").astype(str)
+        usable[table] = not missing
+        converted[table] = frame
+
+    out: dict[str, pd.DataFrame] = {}
+    for table in FILES:
+        if usable[table]:
+            out[table] = _check_table(table, converted[table], problems)
+
+    _check_references(out, usable, problems)
+
+    if problems:
+        raise DataValidationError(_in_reading_order(problems))
+    return Database(
+        institutions=out["institutions"],
+        funding=out["funding"],
+        collaborations=out["collaborations"],
+        areas=out["areas"],
+    )
+
+
+def _in_reading_order(problems: list[Problem]) -> list[Problem]:
+    """Problems sorted by file (contract order), then by first row; whole-file first."""
+    order = {file: k for k, file in enumerate(FILES.values())}
+    return sorted(
+        problems,
+        key=lambda p: (order.get(p.file, -1), p.rows[0] if p.rows else 0),
+    )
+
+
+def _check_table(table: str, frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    """Checks that need only the table itself; return the converted frame."""
+    file = FILES[table]
+    _check_required_present(file, frame, REQUIRED_COLUMNS[table], problems)
+    _check_unique(file, frame, _ID_COLUMN[table], problems)
+    result = frame.copy()
+    for column in _FLOAT_COLUMNS[table]:
+        optional = column in OPTIONAL_COLUMNS[table]
+        numbers = _to_float(file, frame, column, problems, allow_empty=optional)
+        text = frame[column]
+        if column == "lat":
+            _check_range(file, column, text, numbers, -90, 90, problems)
+        elif column == "lon":
+            _check_range(file, column, text, numbers, -180, 180, problems)
+        elif column == "ecosystem_value_usd":
+            _check_non_negative(file, column, text, numbers, problems)
+        else:
+            _check_positive(file, column, text, numbers, problems)
+        result[column] = numbers
+    for column in _DATE_COLUMNS[table]:
+        result[column] = _to_date(file, frame, column, problems)
+    if table == "institutions":
+        _check_enum(file, frame, "type", INSTITUTION_TYPES, problems)
+        for column in OPTIONAL_COLUMNS[table]:
+            result[column] = frame[column].where(frame[column] != "")
+    if table == "funding":
+        _check_enum(file, frame, "kind", FUNDING_KINDS, problems)
+    if table in ("institutions", "areas"):
+        _check_country(file, frame, problems)
+    if table == "collaborations":
+        a, b = frame["institution_a"], frame["institution_b"]
+        same = ((a == b) & (a != "")).to_numpy()
+        _problems_by_value(
+            file,
+            "institution_a, institution_b",
+            a,
+            same,
+            lambda v: f"self-collaboration: both partners are {_q(v)} (the two must differ)",
+            problems,
+            "are self-collaborations (the two partners must differ)",
+        )
+    return result
+
+
+def _check_references(
+    out: dict[str, pd.DataFrame], usable: dict[str, bool], problems: list[Problem]
+) -> None:
+    """Checks across files: ids that must exist, and the type rules that go with them."""
+    if not usable["institutions"]:
+        return
+    inst = out["institutions"]
+    ids = inst["institution_id"]
+    # A duplicated id is already reported; look types up from its first row.
+    type_of = pd.Series(inst["type"].to_numpy(), index=pd.Index(ids)).loc[
+        lambda s: ~s.index.duplicated()
+    ]
+    known = pd.Index(type_of.index)
+    file = FILES["institutions"]
+
+    # spinout_of: startups only, pointing to a known university or research institute.
+    spin = inst["spinout_of"]
+    has_spin = spin.notna().to_numpy()
+    if has_spin.any():
+        spin_text = spin.fillna("")
+        valid_type = inst["type"].isin(INSTITUTION_TYPES).to_numpy()  # else reported already
+        not_startup = has_spin & valid_type & (inst["type"] != "startup").to_numpy()
+        _problems_by_value(
+            file,
+            "spinout_of",
+            inst["type"],
+            not_startup,
+            lambda v: f"only a startup may have a spinout_of, but this institution is a {v}"
+            " (leave spinout_of empty)",
+            problems,
+            "have a spinout_of but are not startups",
+        )
+        present = spin_text.isin(known).to_numpy()
+        _problems_by_value(
+            file,
+            "spinout_of",
+            spin_text,
+            has_spin & ~present,
+            lambda v: f"unknown institution id {_q(v)} (not in institutions.csv)",
+            problems,
+            "are unknown institution ids (not in institutions.csv)",
+        )
+        parent_type = spin_text.map(type_of).fillna("")
+        wrong_parent = (
+            has_spin
+            & present
+            & parent_type.isin(INSTITUTION_TYPES).to_numpy()
+            & ~parent_type.isin(RESEARCH_TYPES).to_numpy()
+        )
+        _problems_by_value(
+            file,
+            "spinout_of",
+            pd.DataFrame({"id": spin_text, "type": parent_type}),
+            wrong_parent,
+            lambda v, t: f"parent institution {_q(v)} is a {t}; a spin-out must come from a "
+            "university or research_institute",
+            problems,
+            "point to institutions that are not a university or research_institute",
+        )
+
+    if usable["funding"]:
+        fund = out["funding"]
+        file = FILES["funding"]
+        present = _check_known_ids(file, fund, "institution_id", known, problems)
+        receiver = fund["institution_id"].map(type_of).fillna("")
+        wrong = (
+            present
+            & receiver.isin(INSTITUTION_TYPES).to_numpy()  # an invalid type is reported already
+            & ~receiver.isin(FUNDED_TYPES).to_numpy()
+        )
+        _problems_by_value(
+            file,
+            "institution_id",
+            pd.DataFrame({"id": fund["institution_id"], "type": receiver}),
+            wrong,
+            lambda v, t: f"institution {_q(v)} is a {t}; funding is allowed only on a "
+            "startup or corporate",
+            problems,
+            "are institutions that are neither startup nor corporate (funding is allowed "
+            "only on those)",
+        )
+
+    if usable["collaborations"]:
+        coll = out["collaborations"]
+        file = FILES["collaborations"]
+        for column in ("institution_a", "institution_b"):
+            _check_known_ids(file, coll, column, known, problems)
+
+
+# ---------------------------------------------------------------------------------------
+# the data cut-off
+
+
+def parse_cutoff(value: str | _dt.date | pd.Timestamp) -> pd.Timestamp:
+    """A cut-off as a day-precision ``Timestamp``; strings must be ISO ``YYYY-MM-DD``.
+
+    Raises ``ValueError`` with a readable message for anything else.
+    """
+    if isinstance(value, pd.Timestamp):
+        return value.normalize()
+    if isinstance(value, _dt.datetime):
+        return pd.Timestamp(value).normalize()
+    if isinstance(value, _dt.date):
+        return pd.Timestamp(value)
+    text = str(value).strip()
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"cut-off {value!r} is not an ISO date YYYY-MM-DD (e.g. 2025-07-31)")
+    try:
+        return pd.Timestamp(_dt.date.fromisoformat(text))
+    except ValueError:
+        raise ValueError(f"cut-off {value!r} is not a valid calendar date") from None
+
+
+def apply_cutoff(db: Database, cutoff: str | _dt.date | pd.Timestamp) -> Database:
+    """The part of ``db`` that counts at ``cutoff`` (contract section 2; inclusive).
+
+    * an institution counts if ``active_since <= cutoff``;
+    * a funding row counts if ``date <= cutoff`` **and its institution counts** (a funding
+      row of an institution that is not yet active at the cut-off would otherwise belong to
+      no counted institution; the contract is silent, and this reading keeps every counted
+      row attached to a counted institution);
+    * a collaboration counts if ``date <= cutoff`` and both partners count;
+    * areas are not dated and are all kept.
+
+    The returned frames are copies with a fresh ``RangeIndex`` (file order kept).
+    """
+    day = parse_cutoff(cutoff)
+    inst = db.institutions
+    inst_keep = (inst["active_since"] <= day).to_numpy()
+    institutions = inst.loc[inst_keep].reset_index(drop=True)
+    counted = pd.Index(institutions["institution_id"])
+
+    fund = db.funding
+    fund_keep = (fund["date"] <= day).to_numpy() & fund["institution_id"].isin(counted).to_numpy()
+    coll = db.collaborations
+    coll_keep = (
+        (coll["date"] <= day).to_numpy()
+        & coll["institution_a"].isin(counted).to_numpy()
+        & coll["institution_b"].isin(counted).to_numpy()
+    )
+    return dataclasses.replace(
+        db,
+        institutions=institutions,
+        funding=fund.loc[fund_keep].reset_index(drop=True),
+        collaborations=coll.loc[coll_keep].reset_index(drop=True),
+        areas=db.areas.reset_index(drop=True),
+    )
