@@ -1,0 +1,249 @@
+"""Robustness of the ranking (contract section 7; paper Annex 1).
+
+For each dimension, three aggregations of its three indicators are compared:
+
+* **z-score composite**: each indicator z-scored with the population SD
+  (``scipy.stats.zscore(ddof=0, nan_policy="omit")``), mean of the available z-scores;
+* **PCA**: first principal component (scikit-learn) of the z-scores with missing values
+  set to the column mean, 0; its sign is flipped if it correlates (Pearson) negatively
+  with the z-score composite;
+* **Borda**: the baseline dimension score of section 6 (mean of indicator ranks).
+
+``spearman_*`` are Spearman's rho (``scipy.stats.spearmanr``) between each pair, oriented
+so that agreement is positive (higher z/PCA = better, lower Borda score = better).
+**Monte Carlo**: ``draws`` weight triplets, uniform on [0, 1] and divided by their sum
+(the paper's scheme) or Dirichlet(1, 1, 1), from ``numpy.random.default_rng(seed)``;
+simulated score = sum of w_i * rank_i (divided by the sum of the weights of the available
+ranks, so that equal weights give back the baseline score); Spearman's rho of every
+simulated ranking against the baseline gives ``mc_median``, ``mc_p05`` (5th percentile)
+and ``mc_share_above_0_90`` (share of draws with rho > 0.90).
+
+**Overall** (the contract leaves it open; this is the project's reading): the three
+dimension scores play the role of the three indicators. For z-scores and PCA they are
+negated (a lower score is better), the Borda baseline is the overall score of section 6
+(mean of the dimension scores), and Monte Carlo weights the three dimension scores.
+
+:func:`rank_uncertainty` gives, per cluster, the median and 5th-95th percentile of its
+overall rank when the three dimension scores are weighted at random (used by the book).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.decomposition import PCA
+
+from .indicators import INDICATORS
+from .ranking import DIMENSIONS, SCORE_DECIMALS, dimension_scores, indicator_ranks
+
+__all__ = [
+    "ROBUSTNESS_COLUMNS",
+    "DEFAULT_DRAWS",
+    "DEFAULT_SEED",
+    "Scheme",
+    "zscore_composite",
+    "pca_composite",
+    "oriented_spearman",
+    "draw_weights",
+    "weighted_scores",
+    "spearman_rows",
+    "monte_carlo",
+    "dimension_inputs",
+    "robustness",
+    "rank_uncertainty",
+]
+
+ROBUSTNESS_COLUMNS: tuple[str, ...] = (
+    "dimension",
+    "spearman_z_borda",
+    "spearman_pca_borda",
+    "spearman_z_pca",
+    "mc_median",
+    "mc_p05",
+    "mc_share_above_0_90",
+)
+DEFAULT_DRAWS: int = 5000
+DEFAULT_SEED: int = 20250731
+Scheme = Literal["uniform", "dirichlet"]
+
+
+def zscore_composite(values: pd.DataFrame) -> pd.Series:
+    """Mean of the available z-scores (population SD) of each column; higher = better.
+
+    A column with zero spread has no z-scores (``NaN``)."""
+    arr = values.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = stats.zscore(arr, axis=0, ddof=0, nan_policy="omit")
+    z = np.asarray(z, dtype=float)
+    z[~np.isfinite(z)] = np.nan
+    with np.errstate(invalid="ignore"):
+        counts = np.sum(~np.isnan(z), axis=1)
+        composite = np.where(counts > 0, np.nansum(z, axis=1) / np.maximum(counts, 1), np.nan)
+    return pd.Series(composite, index=values.index, name="z_composite")
+
+
+def _zscores_filled(values: pd.DataFrame) -> np.ndarray:
+    """z-scores with missing values (and zero-spread columns) set to 0, the column mean."""
+    arr = values.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.asarray(stats.zscore(arr, axis=0, ddof=0, nan_policy="omit"), dtype=float)
+    z[~np.isfinite(z)] = 0.0
+    return z
+
+
+def pca_composite(values: pd.DataFrame, reference: pd.Series | None = None) -> pd.Series:
+    """First principal component of the standardised columns (missing -> 0); sign flipped
+    when its Pearson correlation with ``reference`` (default: the z-score composite) is
+    negative. Higher = better."""
+    z = _zscores_filled(values)
+    if len(z) < 2 or not np.any(z):
+        return pd.Series(np.full(len(z), np.nan), index=values.index, name="pca")
+    pc1 = PCA(n_components=1, svd_solver="full").fit_transform(z)[:, 0]
+    ref = zscore_composite(values) if reference is None else reference
+    ok = ref.notna().to_numpy()
+    if ok.sum() >= 2 and np.std(pc1[ok]) > 0 and np.std(ref.to_numpy()[ok]) > 0:
+        if np.corrcoef(pc1[ok], ref.to_numpy(dtype=float)[ok])[0, 1] < 0:
+            pc1 = -pc1
+    return pd.Series(pc1, index=values.index, name="pca")
+
+
+def oriented_spearman(a: pd.Series, b: pd.Series) -> float:
+    """Spearman's rho (``scipy.stats.spearmanr``, pairs with a missing value omitted)."""
+    x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+    ok = ~(np.isnan(x) | np.isnan(y))
+    if ok.sum() < 2 or np.all(x[ok] == x[ok][0]) or np.all(y[ok] == y[ok][0]):
+        return float("nan")
+    return float(stats.spearmanr(x[ok], y[ok]).statistic)
+
+
+def draw_weights(draws: int, seed: int, scheme: Scheme = "uniform", k: int = 3) -> np.ndarray:
+    """(draws, k) weights summing to 1: uniform on [0, 1] then normalised (the paper), or
+    Dirichlet(1, ..., 1). Reproducible: ``numpy.random.default_rng(seed)``."""
+    rng = np.random.default_rng(seed)
+    if scheme == "uniform":
+        w = rng.uniform(0.0, 1.0, size=(draws, k))
+    elif scheme == "dirichlet":
+        w = rng.dirichlet(np.ones(k), size=draws)
+    else:
+        raise ValueError(f"unknown weighting scheme {scheme!r} (use 'uniform' or 'dirichlet')")
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def weighted_scores(parts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(draws, n) scores sum_i w_i * part_i / sum of the weights of available parts.
+
+    ``parts`` is (n, k) with ``NaN`` for missing; a row with no part gives ``NaN``."""
+    present = ~np.isnan(parts)
+    filled = np.where(present, parts, 0.0)
+    num = weights @ filled.T
+    den = weights @ present.T.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def spearman_rows(simulated: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """Spearman's rho of every row of ``simulated`` (draws, n) against ``baseline`` (n,):
+    Pearson correlation of average ranks, as ``scipy.stats.spearmanr`` computes it."""
+    rs = stats.rankdata(simulated, axis=1)
+    rb = stats.rankdata(baseline)
+    rs = rs - rs.mean(axis=1, keepdims=True)
+    rb = rb - rb.mean()
+    num = rs @ rb
+    den = np.sqrt((rs**2).sum(axis=1) * (rb**2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def monte_carlo(
+    parts: pd.DataFrame,
+    baseline: pd.Series,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    scheme: Scheme = "uniform",
+) -> np.ndarray:
+    """Spearman's rho of each of ``draws`` random-weight rankings against ``baseline``.
+
+    ``parts`` are the three ranks (or scores) per cluster, lower = better; clusters without
+    a baseline score are left out. Returns an array of ``draws`` rho values."""
+    ok = baseline.notna().to_numpy()
+    weights = draw_weights(draws, seed, scheme, k=parts.shape[1])
+    if ok.sum() < 2:
+        return np.full(draws, np.nan)
+    sim = weighted_scores(parts.to_numpy(dtype=float)[ok], weights)
+    return spearman_rows(sim, baseline.to_numpy(dtype=float)[ok])
+
+
+def dimension_inputs(indicators: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.Series]]:
+    """For each dimension and ``overall``: (values, higher = better, for z/PCA; parts,
+    lower = better, for Monte Carlo; Borda baseline score)."""
+    ranks = indicator_ranks(indicators[list(INDICATORS)])
+    scores = dimension_scores(ranks)
+    out: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.Series]] = {}
+    for dim, cols in DIMENSIONS.items():
+        out[dim] = (indicators[list(cols)].astype(float), ranks[list(cols)], scores[dim])
+    dims = scores[list(DIMENSIONS)]
+    out["overall"] = (-dims, dims, scores["overall"])
+    return out
+
+
+def robustness(
+    indicators: pd.DataFrame,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    scheme: Scheme = "uniform",
+) -> pd.DataFrame:
+    """robustness.csv (contract sections 7-8): one row per dimension and ``overall``."""
+    rows = []
+    for dim, (values, parts, borda) in dimension_inputs(indicators).items():
+        z = zscore_composite(values)
+        pca = pca_composite(values, z)
+        rho = monte_carlo(parts, borda, draws, seed, scheme)
+        finite = rho[~np.isnan(rho)]
+        rows.append(
+            {
+                "dimension": dim,
+                "spearman_z_borda": oriented_spearman(z, -borda),
+                "spearman_pca_borda": oriented_spearman(pca, -borda),
+                "spearman_z_pca": oriented_spearman(z, pca),
+                "mc_median": float(np.median(finite)) if len(finite) else np.nan,
+                "mc_p05": float(np.percentile(finite, 5)) if len(finite) else np.nan,
+                "mc_share_above_0_90": float(np.mean(finite > 0.90)) if len(finite) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(ROBUSTNESS_COLUMNS))
+
+
+def rank_uncertainty(
+    indicators: pd.DataFrame,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    scheme: Scheme = "uniform",
+) -> pd.DataFrame:
+    """Per cluster: its overall rank under random weights of the three dimension scores.
+
+    Every draw scores clusters by the weighted mean of their dimension scores, rounds to 9
+    decimals and ranks (smallest = 1, ``min`` ties), as section 6 does for the baseline.
+    Columns: ``cluster``, ``median_rank``, ``p05_rank``, ``p95_rank`` (5th and 95th
+    percentiles); clusters without an overall score are left out. Sorted by median rank,
+    then cluster.
+    """
+    scores = dimension_scores(indicator_ranks(indicators[list(INDICATORS)]))
+    scores = scores[scores["overall"].notna()]
+    names = pd.Index(scores.index, name="cluster")
+    if len(scores) == 0:
+        return pd.DataFrame(columns=["cluster", "median_rank", "p05_rank", "p95_rank"])
+    weights = draw_weights(draws, seed, scheme, k=len(DIMENSIONS))
+    sim = np.round(weighted_scores(scores[list(DIMENSIONS)].to_numpy(dtype=float), weights), SCORE_DECIMALS)
+    ranks = stats.rankdata(sim, method="min", axis=1)
+    out = pd.DataFrame(
+        {
+            "cluster": pd.Series(names, dtype="string"),
+            "median_rank": np.median(ranks, axis=0),
+            "p05_rank": np.percentile(ranks, 5, axis=0),
+            "p95_rank": np.percentile(ranks, 95, axis=0),
+        }
+    )
+    return out.sort_values(["median_rank", "cluster"], kind="stable").reset_index(drop=True)
