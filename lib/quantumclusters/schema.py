@@ -51,6 +51,7 @@ __all__ = [
     "Problem",
     "DataValidationError",
     "load_database",
+    "read_tables",
     "validate_frames",
     "apply_cutoff",
     "parse_cutoff",
@@ -542,6 +543,19 @@ def load_database(path: str | Path) -> Database:
     Every rule of contract section 1 is checked and every problem is reported (one
     :class:`Problem` per rule and offending value, with the rows that hold it).
     """
+    frames, problems = read_tables(path)
+    return validate_frames(frames, problems)
+
+
+def read_tables(
+    path: str | Path, on_file: Callable[[str], None] | None = None
+) -> tuple[dict[str, pd.DataFrame | None], list[Problem]]:
+    """Read the four CSV files of ``path`` as text, without checking any rule.
+
+    Returns the frames (``None`` for a file that could not be read) and the problems met
+    while reading. ``on_file(file_name)`` is called before each file is read (progress).
+    Raises :class:`DataValidationError` at once if ``path`` is not a folder.
+    """
     folder = Path(path)
     if not folder.exists():
         raise DataValidationError(
@@ -554,10 +568,12 @@ def load_database(path: str | Path) -> Database:
                      + ", ".join(FILES.values()) + ")")]
         )
     problems: list[Problem] = []
-    frames: dict[str, pd.DataFrame | None] = {
-        table: _read_csv(folder / file, file, problems) for table, file in FILES.items()
-    }
-    return validate_frames(frames, problems)
+    frames: dict[str, pd.DataFrame | None] = {}
+    for table, file in FILES.items():
+        if on_file is not None:
+            on_file(file)
+        frames[table] = _read_csv(folder / file, file, problems)
+    return frames, problems
 
 
 def validate_frames(
