@@ -1,0 +1,852 @@
+"""How much of the paper an engine run reproduces.
+
+:func:`fidelity_report` sets a :class:`quantumclusters.pipeline.Result` beside what the paper
+published (``data/published/``, loaded by :mod:`quantumclusters.published`) and returns one
+:class:`FidelityItem` per published number:
+
+* **tables** - Table A (every cluster's overall and three dimension labels, ties included,
+  its country and region, and the set of 45 names), Tables 3, 5 and 6 (the same ten clusters
+  and each printed rank label), Table 2 (the same major clusters, their ranks and their three
+  top industry and research collaborators in order), Table 4 (the same ten clusters in the
+  same order, the same top industry and research collaborator; its values are stated
+  numbers), Tables 7 and 8 (each quasi-cluster found with its tier and region; Table 7's
+  startup, institution and type of origin);
+* **stated numbers** - every row of ``stated_numbers.csv`` whose ``check`` is ``yes`` or
+  ``param``, evaluated from its ``metric`` key and compared with the interval its wording
+  implies (``context`` rows are about the world outside the database and are not scored).
+
+An item's ``status`` is ``reproduced``, ``by_choice`` (the paper contradicts itself and the
+engine gives the value of the choice documented in ``data/published/inconsistencies.csv``)
+or ``miss``. Names are compared after mapping the spellings of ``aliases.csv``.
+
+Command line: ``python -m quantumclusters fidelity [--data DIR] [--cutoff DATE] [--strict]``
+prints ``Fidelity: N of M published numbers reproduced`` and the misses; it exits 0 unless
+``--strict`` is given and something is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from . import published as pub
+from .regions import EU27, country_name
+
+if TYPE_CHECKING:
+    from .pipeline import Result
+
+__all__ = [
+    "STATUSES",
+    "FidelityItem",
+    "FidelityReport",
+    "MetricError",
+    "fidelity_report",
+    "evaluate_metric",
+    "table_items",
+    "stated_items",
+    "main",
+]
+
+#: An item's possible statuses.
+STATUSES: tuple[str, ...] = ("reproduced", "by_choice", "miss")
+
+_ENGLISH = frozenset({"GB", "US", "CA", "AU", "IE", "NZ"})
+_EUROPE = frozenset(EU27 | {"GB", "CH", "NO", "IS", "LI"})
+_NORTH_AMERICA = frozenset({"US", "CA", "MX"})
+_CHINA = frozenset({"CN", "HK", "MO"})
+_EAST_ASIA = frozenset(_CHINA | {"JP", "KR", "KP", "TW", "MN", "SG"})
+_ASIA = frozenset(
+    _EAST_ASIA | {"IN", "PK", "BD", "LK", "NP", "MY", "TH", "VN", "ID", "PH", "KH", "LA", "MM", "BN"}
+)
+_DISCLOSED = ("vc", "equity", "debt")
+_RESEARCH = ("university", "research_institute")
+_INDUSTRY = ("startup", "corporate")
+_ORIGIN_TYPE = {"university": "University spinout", "research_institute": "Research spinout"}
+_NONE = "–"  # Table 7's printed "no institution of origin"
+_ABSENT = "(absent)"
+
+
+class MetricError(Exception):
+    """A metric key that cannot be evaluated on this result (unknown head, a cluster that
+    was not found, a value that is missing)."""
+
+
+@dataclass(frozen=True)
+class FidelityItem:
+    """One published number set beside the recomputed one."""
+
+    id: str
+    kind: str  # "table" or "stated"
+    section: str
+    description: str
+    published: Any
+    recomputed: Any
+    tolerance: str
+    status: str
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Reproduced, as published or as the documented choice."""
+        return self.status != "miss"
+
+
+@dataclass
+class FidelityReport:
+    """All items of one comparison, with the score and the misses."""
+
+    items: list[FidelityItem]
+    cutoff: str = ""
+    not_scored: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> tuple[int, int]:
+        """(number reproduced, number compared); by-choice items count as reproduced."""
+        return sum(i.ok for i in self.items), len(self.items)
+
+    @property
+    def misses(self) -> list[FidelityItem]:
+        """The items not reproduced."""
+        return [i for i in self.items if not i.ok]
+
+    @property
+    def by_choice(self) -> list[FidelityItem]:
+        """The items reproduced as the documented choice where the paper contradicts itself."""
+        return [i for i in self.items if i.status == "by_choice"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per item: id, kind, section, description, published, recomputed,
+        tolerance, status, ok, note."""
+        cols = ["id", "kind", "section", "description", "published", "recomputed", "tolerance", "status", "ok", "note"]
+        rows = [{**i.__dict__, "ok": i.ok} for i in self.items]
+        return pd.DataFrame(rows, columns=cols)
+
+    def summary(self) -> str:
+        """``Fidelity: N of M published numbers reproduced (K as the documented choice ...)``."""
+        n_ok, n = self.score
+        k = len(self.by_choice)
+        text = f"Fidelity: {n_ok} of {n} published numbers reproduced"
+        if k:
+            text += f" ({k} of them as the documented choice where the paper contradicts itself)"
+        return text
+
+    def __str__(self) -> str:
+        lines = [self.summary()]
+        misses = self.misses
+        if misses:
+            lines.append(f"{len(misses)} miss{'es' if len(misses) != 1 else ''}:")
+            for i in misses:
+                lines.append(
+                    f"  {i.id}: {i.description} | published {_show(i.published)}"
+                    f" ({i.tolerance}) | recomputed {_show(i.recomputed)}"
+                )
+        return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "missing"
+        return f"{value:.6g}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------
+# the result, indexed by canonical (published) names
+
+
+class _View:
+    """Frames of a Result keyed by the published spelling of each name."""
+
+    def __init__(self, result: Result, published_dir: str | Path | None):
+        self.result = result
+        self.published_dir = published_dir
+        self.alias = pub.alias_map(published_dir)
+        self.canon: Callable[[Any], str] = lambda name: self.alias.get(str(name), str(name))
+        clusters = result.clusters.copy()
+        clusters["name"] = [self.canon(c) for c in clusters["cluster"]]
+        self.engine_name = dict(zip(clusters["name"], clusters["cluster"], strict=False))
+        self.clusters = clusters.set_index("name")
+        ind = result.indicators.copy()
+        ind.index = [self.canon(c) for c in ind["cluster"]]
+        self.indicators = ind.drop(columns=["cluster"])
+        rk = result.ranking.copy()
+        rk.index = [self.canon(c) for c in rk["cluster"]]
+        self.ranking = rk
+        quasi = result.quasi_clusters.copy()
+        quasi["name"] = [self.canon(q) for q in quasi["quasi_cluster"]]
+        self.quasi = quasi.drop_duplicates("name").set_index("name")
+        self.engine_quasi = dict(zip(quasi["name"], quasi["quasi_cluster"], strict=False))
+        inst = result.db.institutions.copy()
+        inst["canon"] = [self.canon(n) for n in inst["name"]]
+        self.institutions = inst
+        a = result.assignments
+        self.status = dict(zip(a["institution_id"], a["status"], strict=False))
+        self.group = dict(zip(a["institution_id"], a["group"], strict=False))
+        self._funding_by_inst: pd.Series | None = None
+
+    # -- clusters ------------------------------------------------------------------------
+    def cluster(self, name: str) -> str:
+        c = self.canon(name)
+        if c not in self.clusters.index:
+            raise MetricError(f"cluster {name!r} not found")
+        return c
+
+    def iso(self, cluster: str) -> str:
+        return str(self.clusters.loc[cluster, "country"]).upper()
+
+    def region(self, cluster: str) -> str:
+        return str(self.clusters.loc[cluster, "region"])
+
+    def members(self, cluster: str, status: str = "cluster") -> pd.DataFrame:
+        engine = self.engine_name.get(cluster, cluster) if status == "cluster" else self.engine_quasi.get(cluster, cluster)
+        a = self.result.assignments
+        ids = a.loc[(a["status"] == status) & (a["group"] == engine), "institution_id"]
+        return self.institutions[self.institutions["institution_id"].isin(ids)]
+
+    def funding_by_institution(self, kinds: Sequence[str] | None = None) -> pd.Series:
+        fund = self.result.db.funding
+        if kinds is not None:
+            fund = fund[fund["kind"].isin(kinds)]
+        return fund.groupby("institution_id")["amount_usd"].sum()
+
+    def institution(self, name: str) -> pd.Series:
+        c = self.canon(name)
+        rows = self.institutions[self.institutions["canon"] == c]
+        if rows.empty:
+            raise MetricError(f"institution {name!r} not found")
+        if len(rows) > 1:
+            raise MetricError(f"{len(rows)} institutions are named {name!r}")
+        return rows.iloc[0]
+
+    # -- orderings -----------------------------------------------------------------------
+    def score(self, key: str) -> pd.Series:
+        """Larger is better: an indicator's value (rounded to 12 significant digits, as the
+        ranking does), or minus a Table A-type rank (``overall`` or a dimension)."""
+        if key in pub.RANK_COLUMNS:
+            return -self.ranking[f"{key}_rank"].astype(float)
+        if key not in self.indicators.columns:
+            raise MetricError(f"unknown indicator or rank {key!r}")
+        values = self.indicators[key].astype(float)
+        return values.map(_round12).dropna()
+
+    def top_rank(self, key: str, within: Sequence[str] | None = None) -> pd.Series:
+        s = self.score(key)
+        if within is not None:
+            s = s[s.index.isin(list(within))]
+        return s.rank(ascending=False, method="min")
+
+    def bottom_rank(self, key: str, within: Sequence[str] | None = None) -> pd.Series:
+        s = self.score(key)
+        if within is not None:
+            s = s[s.index.isin(list(within))]
+        return s.rank(ascending=True, method="min")
+
+    # -- selectors -----------------------------------------------------------------------
+    def select(self, sel: str) -> list[str]:
+        names = list(self.clusters.index)
+        if not sel.startswith("@"):
+            return [self.cluster(part) for part in sel.split("|")]
+        name, _, arg = sel[1:].partition(":")
+        iso = {c: self.iso(c) for c in names}
+        if name == "all":
+            return names
+        if name == "region":
+            return [c for c in names if self.region(c) == arg]
+        if name == "country":
+            code = pub.PAPER_COUNTRY_ISO2.get(arg)
+            return [c for c in names if (iso[c] == code if code else country_name(iso[c]) == arg)]
+        sets = {
+            "english": _ENGLISH,
+            "europe": _EUROPE,
+            "north_america": _NORTH_AMERICA,
+            "asia": _ASIA,
+            "east_asia": _EAST_ASIA,
+            "east_asia_non_china": _EAST_ASIA - _CHINA,
+        }
+        if name in sets:
+            return [c for c in names if iso[c] in sets[name]]
+        if name == "outside_us_europe_china":
+            return [c for c in names if iso[c] != "US" and iso[c] not in _EUROPE and iso[c] not in _CHINA]
+        if name == "major":
+            from .derived import MAJOR_CLUSTER_MIN_GDP
+
+            gdp = self.clusters["gdp_usd"].astype(float)
+            return [c for c in names if gdp.get(c, np.nan) >= MAJOR_CLUSTER_MIN_GDP]
+        m = re.fullmatch(r"(top|after)(\d+)", name)
+        if m:
+            rank = self.top_rank(arg)
+            inside = set(rank[rank <= int(m.group(2))].index)
+            return [c for c in names if (c in inside) == (m.group(1) == "top")]
+        raise MetricError(f"unknown selector {sel!r}")
+
+
+def _round12(x: float) -> float:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return math.nan
+    return float(f"{x:.12g}")
+
+
+# ---------------------------------------------------------------------------------------
+# metrics
+
+_METRIC_RE = re.compile(r"^(?P<head>[a-z_0-9]+)(?P<args>(?:\[[^\]]*\])*)(?: contains (?P<member>.+))?$")
+
+
+def _parse(metric: str) -> tuple[str, list[str], str | None]:
+    m = _METRIC_RE.match(metric.strip())
+    if not m:
+        raise MetricError(f"cannot parse metric {metric!r}")
+    return m.group("head"), re.findall(r"\[([^\]]*)\]", m.group("args")), m.group("member")
+
+
+def _kv(arg: str) -> tuple[str, str]:
+    key, _, value = arg.partition("=")
+    return key.strip(), value.strip()
+
+
+def evaluate_metric(result: Result, metric: str, published_dir: str | Path | None = None) -> float:
+    """The value of one ``metric`` key of stated_numbers.csv on ``result`` (grammar in
+    data/published/README.md). Raises :class:`MetricError` when it cannot be computed."""
+    return _evaluate(_View(result, published_dir), metric)
+
+
+def _evaluate(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch table
+    head, args, member = _parse(metric)
+    r = v.result
+
+    m = re.fullmatch(r"(top|bottom)(\d+)", head)
+    if m and member is not None:
+        (key,) = args
+        ranks = v.top_rank(key) if m.group(1) == "top" else v.bottom_rank(key)
+        c = v.cluster(member)
+        return float(c in ranks.index and ranks[c] <= int(m.group(2)))
+    m = re.fullmatch(r"count_(top|bottom)(\d+)", head)
+    if m:
+        key, sel = args[0], args[1]
+        within = v.select(args[2]) if len(args) > 2 else None
+        ranks = v.top_rank(key, within) if m.group(1) == "top" else v.bottom_rank(key, within)
+        chosen = set(ranks[ranks <= int(m.group(2))].index)
+        return float(len(chosen & set(v.select(sel))))
+    m = re.fullmatch(r"count_top(\d+)_industry_plurality", head)
+    if m:
+        (key,) = args
+        ranks = v.top_rank(key)
+        n = 0
+        for c in ranks[ranks <= int(m.group(1))].index:
+            types = v.members(c)["type"]
+            industry = int(types.isin(_INDUSTRY).sum())
+            research = int(types.isin(_RESEARCH).sum())
+            government = int((types == "government").sum())
+            n += industry > research and industry > government
+        return float(n)
+
+    if head == "n_clusters":
+        return float(len(r.clusters))
+    if head == "n_quasi_clusters":
+        q = r.quasi_clusters
+        for arg in args:
+            k, val = _kv(arg)
+            if k == "tier":
+                q = q[q["tier"].astype(int) == int(val)]
+            elif k == "region":
+                q = q[q["region"] == val]
+            else:
+                raise MetricError(f"unknown filter {arg!r}")
+        return float(len(q))
+    if head == "n_dimensions":
+        return float(sum(f"{d}_rank" in r.ranking.columns for d in pub.DIMENSIONS))
+    if head == "n_indicators":
+        return float(len([c for c in r.indicators.columns if c != "cluster"]))
+    if head == "param":
+        (name,) = args
+        if name == "major_min_gdp_usd":
+            from .derived import MAJOR_CLUSTER_MIN_GDP
+
+            return float(MAJOR_CLUSTER_MIN_GDP)
+        for holder in (r.params, r):
+            if hasattr(holder, name):
+                return float(getattr(holder, name))
+        raise MetricError(f"unknown parameter {name!r}")
+    if head == "indicator":
+        key, c = args[0], v.cluster(args[1])
+        if key not in v.indicators.columns:
+            raise MetricError(f"unknown indicator {key!r}")
+        return float(v.indicators.loc[c, key])
+    if head == "indicator_rank":
+        key, c = args[0], v.cluster(args[1])
+        ranks = v.top_rank(key)
+        if c not in ranks.index:
+            raise MetricError(f"{c} has no {key}")
+        return float(ranks[c])
+    if head == "rank_within":
+        key, within, c = args[0], v.select(args[1]), v.cluster(args[2])
+        ranks = v.top_rank(key, within)
+        if c not in ranks.index:
+            raise MetricError(f"{c} is not in {args[1]}")
+        return float(ranks[c])
+    if head == "count":
+        return float(len(v.select(args[0])))
+    if head in ("cluster_share", "ratio", "sum"):
+        key = args[0]
+        values = v.indicators[key].astype(float)
+
+        def total(sel: str) -> float:
+            return float(values.reindex(v.select(sel)).sum())
+
+        if head == "sum":
+            return total(args[1])
+        if head == "cluster_share":
+            return 100.0 * total(args[1]) / float(values.sum())
+        denominator = total(args[2])
+        if denominator == 0:
+            raise MetricError("division by zero")
+        return total(args[1]) / denominator
+    if head == "margin":
+        key, c = args[0], v.cluster(args[1])
+        values = v.indicators[key].astype(float).dropna()
+        others = values.drop(c, errors="ignore")
+        if others.empty or others.max() == 0:
+            raise MetricError("no runner-up")
+        return float(values[c] / others.max())
+    if head == "cluster_field":
+        col, c = args[0], v.cluster(args[1])
+        return float(v.clusters.loc[c, col])
+    if head == "cluster_spinouts":
+        mem = v.members(v.cluster(args[0]))
+        return float(((mem["type"] == "startup") & _has(mem["spinout_of"])).sum())
+    if head in ("pearson", "pearson_p"):
+        from scipy.stats import pearsonr
+
+        frame = v.indicators[[args[0], args[1]]].astype(float).dropna()
+        res = pearsonr(frame[args[0]], frame[args[1]])
+        return float(res[0] if head == "pearson" else res[1])
+    if head == "robustness":
+        dim, col = args
+        rob = r.robustness.set_index("dimension")
+        return float(rob.loc[dim, col])
+    if head == "robustness_is_lowest":
+        dim, what = args
+        rob = r.robustness.set_index("dimension").loc[list(pub.DIMENSIONS)]
+        if what == "min_spearman":
+            values = rob[["spearman_z_borda", "spearman_pca_borda", "spearman_z_pca"]].min(axis=1)
+        else:
+            values = rob[what].astype(float)
+        return float(values[dim] < values.drop(dim).min())
+    if head in ("funding_share_in_clusters", "funding_share_outside_clusters"):
+        from . import derived
+
+        k, val = _kv(args[0])
+        if k == "year":
+            table = derived.funding_by_year(r)
+            share = table.loc[int(val), "share_in_clusters"] if int(val) in table.index else math.nan
+        elif k == "upto":
+            table = derived.funding_by_year(r, cumulative=True)
+            table = table[table.index <= int(val)]
+            share = table["share_in_clusters"].iloc[-1] if len(table) else math.nan
+        elif k == "region":
+            table = derived.funding_by_region(r)
+            share = table.loc[val, "share_in_clusters"] if val in table.index else math.nan
+        else:
+            raise MetricError(f"unknown filter {args[0]!r}")
+        share = 100.0 * float(share)
+        return share if head == "funding_share_in_clusters" else 100.0 - share
+    if head in ("institution_share_in_clusters", "startup_funding_share_in_clusters"):
+        from . import derived
+
+        table = derived.type_shares_in_clusters(r)
+        row = "startup funding" if head == "startup_funding_share_in_clusters" else _kv(args[0])[1]
+        if row not in table.index:
+            raise MetricError(f"no {row} in the database")
+        return 100.0 * float(table.loc[row, "share_in_clusters"])
+    if head in ("collab_involvement_share", "collab_involvement_count"):
+        from . import derived
+
+        table = derived.involvement_counts(r)
+        which = ["both", "one"] if args[0] == "any" else [args[0]]
+        if head == "collab_involvement_count":
+            return float(table.loc[which, "collaborations"].sum())
+        return 100.0 * float(table.loc[which, "share"].sum())
+    if head == "research_involving_share":
+        chosen = {v.engine_name.get(c, c) for c in v.select(args[0])}
+        a = r.assignments
+        ids = set(a.loc[(a["status"] == "cluster") & a["group"].isin(chosen), "institution_id"])
+        coll = r.db.collaborations
+        mask = coll["institution_a"].isin(ids) | coll["institution_b"].isin(ids)
+        types = dict(zip(r.db.institutions["institution_id"], r.db.institutions["type"], strict=False))
+        sub = coll[mask]
+        if sub.empty:
+            raise MetricError("no collaborations")
+        research = sub["institution_a"].map(types).isin(_RESEARCH) | sub["institution_b"].map(types).isin(_RESEARCH)
+        return 100.0 * float(research.mean())
+    if head in ("ecosystem_value_missing", "n_ecosystem_value_missing", "area_rank"):
+        areas = r.db.areas.set_index("area_id")
+        col = "ecosystem_value_usd" if head != "area_rank" else args[0]
+        per_cluster = v.clusters["area_id"].map(areas[col]).astype(float) if col in areas.columns else None
+        if per_cluster is None:
+            per_cluster = pd.Series(np.nan, index=v.clusters.index)
+        if head == "n_ecosystem_value_missing":
+            return float(per_cluster.isna().sum())
+        c = v.cluster(args[-1])
+        if head == "ecosystem_value_missing":
+            return float(pd.isna(per_cluster[c]))
+        ranks = per_cluster.dropna().rank(ascending=False, method="min")
+        if c not in ranks.index:
+            raise MetricError(f"{c} has no {col}")
+        return float(ranks[c])
+    if head == "n_countries":
+        return float(len({v.iso(c) for c in v.select(args[0])}))
+    if head == "quasi_startups":
+        name = v.canon(args[0])
+        if name not in v.quasi.index:
+            raise MetricError(f"quasi-cluster {args[0]!r} not found")
+        return float((v.members(name, "quasi_cluster")["type"] == "startup").sum())
+    if head == "n_tier1_with_spinout":
+        disclosed = v.funding_by_institution(_DISCLOSED)
+        n = 0
+        for name, row in v.quasi.iterrows():
+            if int(row["tier"]) != 1:
+                continue
+            mem = v.members(str(name), "quasi_cluster")
+            funded = mem[(mem["type"] == "startup")]
+            funded = funded[funded["institution_id"].map(disclosed).fillna(0) > r.params.tier1_exceeding_usd]
+            n += bool(_has(funded["spinout_of"]).any())
+        return float(n)
+    if head == "startup_funding_rank":
+        inst = v.institution(args[0])
+        startups = v.institutions[v.institutions["type"] == "startup"]["institution_id"]
+        totals = v.funding_by_institution().reindex(startups).fillna(0.0)
+        ranks = totals.rank(ascending=False, method="min")
+        if inst["institution_id"] not in ranks.index:
+            raise MetricError(f"{args[0]} is not a startup")
+        return float(ranks[inst["institution_id"]])
+    if head in ("institution_funding", "max_funding_event"):
+        inst = v.institution(args[0])
+        fund = r.db.funding[r.db.funding["institution_id"] == inst["institution_id"]]
+        kinds = args[-1].split(",")
+        fund = fund[fund["kind"].isin(kinds)]
+        if head == "institution_funding":
+            return float(fund["amount_usd"].sum())
+        lo, _, hi = args[1].partition("-")
+        years = fund["date"].dt.year
+        fund = fund[(years >= int(lo)) & (years <= int(hi or lo))]
+        return float(fund["amount_usd"].max()) if len(fund) else 0.0
+    raise MetricError(f"unknown metric {metric!r}")
+
+
+def _has(values: pd.Series) -> pd.Series:
+    """Non-empty text (a ``spinout_of`` that names a parent)."""
+    return values.notna() & (values.astype(str).str.strip() != "") & (values.astype(str) != "nan")
+
+
+# ---------------------------------------------------------------------------------------
+# stated numbers
+
+
+def stated_items(result: Result, published_dir: str | Path | None = None, view: _View | None = None) -> list[FidelityItem]:
+    """One item per stated number whose ``check`` is ``yes`` or ``param``."""
+    v = view or _View(result, published_dir)
+    items = []
+    for s in pub.stated_number_records(published_dir):
+        if s.check == "context":
+            continue
+        try:
+            value = _evaluate(v, s.metric)
+            note = ""
+        except (MetricError, KeyError, IndexError, ValueError) as error:
+            value, note = math.nan, f"not computable: {error}"
+        if s.contains(value):
+            status = "reproduced"
+        elif s.project_contains(value):
+            status = "by_choice"
+        else:
+            status = "miss"
+        if s.inconsistency and not note:
+            note = f"see inconsistency {s.inconsistency}"
+        tol = s.interval
+        if not math.isnan(s.project_low):
+            tol += f"; documented choice [{s.project_low:.6g}, {s.project_high:.6g}]"
+        items.append(
+            FidelityItem(
+                id=s.id,
+                kind="stated",
+                section=s.section,
+                description=f"{s.quote} [{s.metric}]",
+                published=s.value,
+                recomputed=value,
+                tolerance=tol,
+                status=status,
+                note=note,
+            )
+        )
+    return items
+
+
+# ---------------------------------------------------------------------------------------
+# tables
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_") or "x"
+
+
+class _Tables:
+    def __init__(self, v: _View, published_dir: str | Path | None):
+        self.v = v
+        self.dir = published_dir
+        self.items: list[FidelityItem] = []
+
+    def add(self, id: str, section: str, description: str, published: Any, recomputed: Any,
+            ok: bool, choice: bool = False, tolerance: str = "exact", note: str = "") -> None:  # fmt: skip
+        status = "reproduced" if ok else ("by_choice" if choice else "miss")
+        self.items.append(FidelityItem(id, "table", section, description, published, recomputed, tolerance, status, note))
+
+    def same(self, a: Any, b: Any) -> bool:
+        return self.v.canon(str(a).strip()) == self.v.canon(str(b).strip())
+
+    # Table A --------------------------------------------------------------------------
+    def table_a(self) -> None:
+        ta = pub.table_a(self.dir)
+        v = self.v
+        published_names = set(ta["cluster"])
+        extra = sorted(set(v.clusters.index) - published_names)
+        missing = sorted(published_names - set(v.clusters.index))
+        self.add("table_a.clusters", "Table A", "the same 45 clusters (no missing, no extra)",
+                 f"{len(published_names)} clusters", f"{len(v.clusters)} clusters"
+                 + (f"; missing {missing}" if missing else "") + (f"; extra {extra}" if extra else ""),
+                 not extra and not missing)  # fmt: skip
+        for _, row in ta.iterrows():
+            c = row["cluster"]
+            slug = _slug(c)
+            found = c in v.ranking.index
+            for dim in pub.RANK_COLUMNS:
+                got = str(v.ranking.loc[c, f"{dim}_label"]) if found else _ABSENT
+                self.add(f"table_a.{slug}.{dim}", "Table A", f"{c}: {dim.replace('_', ' ')} rank",
+                         row[f"{dim}_label"], got, got == row[f"{dim}_label"])  # fmt: skip
+            country = country_name(v.iso(c)) if c in v.clusters.index else _ABSENT
+            self.add(f"table_a.{slug}.country", "Table A", f"{c}: country", row["country"], country,
+                     country == row["country"])  # fmt: skip
+            region = v.region(c) if c in v.clusters.index else _ABSENT
+            self.add(f"table_a.{slug}.region", "Table A", f"{c}: region", row["region"], region, region == row["region"])
+
+    # Tables 3, 5, 6 -------------------------------------------------------------------
+    def top_tables(self) -> None:
+        ta = pub.table_a(self.dir).set_index("cluster")
+        v = self.v
+        for n, dim in ((3, "market_orientation"), (5, "collaboration_intensity"), (6, "ecosystem_maturity")):
+            t = pub.table(n, self.dir)
+            section = f"Table {n}"
+            ranks = v.ranking[f"{dim}_rank"]
+            top = set(ranks[ranks <= 10].index)
+            self.add(f"table_{n}.clusters", section, f"the same ten clusters in the top 10 on {dim.replace('_', ' ')}",
+                     ", ".join(sorted(t["cluster"])), ", ".join(sorted(top)), top == set(t["cluster"]))  # fmt: skip
+            for _, row in t.iterrows():
+                c = row["cluster"]
+                got = str(v.ranking.loc[c, f"{dim}_label"]) if c in v.ranking.index else _ABSENT
+                table_a_label = ta.loc[c, f"{dim}_label"] if c in ta.index else None
+                differs = table_a_label is not None and table_a_label != row["rank_label"]
+                self.add(f"table_{n}.{_slug(c)}", section, f"{c}: {dim.replace('_', ' ')} rank label",
+                         row["rank_label"], got, got == row["rank_label"],
+                         choice=differs and got == table_a_label,
+                         note="Table A gives " + str(table_a_label) + " (see inconsistency table5_ranks_vs_table_a)"
+                         if differs else "")  # fmt: skip
+
+    # Table 2 --------------------------------------------------------------------------
+    def table_2(self) -> None:
+        from . import derived
+
+        v = self.v
+        t = pub.table(2, self.dir)
+        major = derived.major_clusters(v.result)
+        major_names = [v.canon(c) for c in major["cluster"]]
+        self.add("table_2.clusters", "Table 2", "the same major clusters (area GDP at least USD 750 billion)",
+                 ", ".join(t["cluster"]), ", ".join(major_names), set(major_names) == set(t["cluster"]))  # fmt: skip
+        for _, row in t.iterrows():
+            c = row["cluster"]
+            slug = _slug(c)
+            got = str(v.ranking.loc[c, "overall_label"]) if c in v.ranking.index else _ABSENT
+            self.add(f"table_2.{slug}.rank", "Table 2", f"{c}: overall rank", row["overall_label"], got,
+                     got == row["overall_label"])  # fmt: skip
+            for kind in ("industry", "research"):
+                try:
+                    names = list(derived.top_collaborators(v.result, v.engine_name.get(c, c), kind, n=3)["name"])
+                except Exception:  # noqa: BLE001 - an absent cluster has no collaborators
+                    names = []
+                for k in (1, 2, 3):
+                    want = row[f"{kind}_{k}"]
+                    have = names[k - 1] if len(names) >= k else _ABSENT
+                    self.add(f"table_2.{slug}.{kind}_{k}", "Table 2", f"{c}: top {kind} collaborator no. {k}",
+                             want, have, self.same(want, have))  # fmt: skip
+
+    # Table 4 --------------------------------------------------------------------------
+    def table_4(self) -> None:
+        from . import derived
+
+        v = self.v
+        t = pub.table(4, self.dir)
+        key = "industry_collaborations_per_tn_gdp"
+        values = v.indicators[key].astype(float).dropna()
+        order = sorted(values.index, key=lambda c: (-_round12(values[c]), c))
+        for _, row in t.iterrows():
+            pos = int(row["position"])
+            have = order[pos - 1] if len(order) >= pos else _ABSENT
+            self.add(f"table_4.position_{pos}", "Table 4", f"cluster no. {pos} by industry collaborations per USD tn GDP",
+                     row["cluster"], have, have == row["cluster"])  # fmt: skip
+            c = row["cluster"]
+            for kind, col in (("industry", "top_industry_collaborator"), ("research", "top_research_collaborator")):
+                try:
+                    names = list(derived.top_collaborators(v.result, v.engine_name.get(c, c), kind, n=1)["name"])
+                except Exception:  # noqa: BLE001
+                    names = []
+                got = names[0] if names else _ABSENT
+                self.add(f"table_4.{_slug(c)}.{kind}", "Table 4", f"{c}: top {kind} collaborator", row[col], got,
+                         self.same(row[col], got))  # fmt: skip
+
+    # Tables 7 and 8 -------------------------------------------------------------------
+    def quasi_tables(self) -> None:
+        v = self.v
+        t7 = pub.table(7, self.dir)
+        t8 = pub.table(8, self.dir)
+        inst_by_id = v.institutions.set_index("institution_id")
+        for _, row in t7.iterrows():
+            q = row["quasi_cluster"]
+            slug = _slug(q)
+            found = q in v.quasi.index
+            tier = str(int(v.quasi.loc[q, "tier"])) if found else _ABSENT
+            self.add(f"table_7.{slug}.tier", "Table 7", f"{q}: a Tier 1 quasi-cluster", "1", tier, tier == "1")
+            region = str(v.quasi.loc[q, "region"]) if found else _ABSENT
+            self.add(f"table_7.{slug}.region", "Table 7", f"{q}: region", row["region"], region, region == row["region"])
+            members = v.members(q, "quasi_cluster") if found else v.institutions.iloc[0:0]
+            startup_in = bool((members["canon"] == v.canon(row["startup"])).any())
+            self.add(f"table_7.{slug}.startup", "Table 7", f"{q}: hosts the startup {row['startup']}", row["startup"],
+                     row["startup"] if startup_in else f"not a member of {q}", startup_in)  # fmt: skip
+            try:
+                startup = v.institution(row["startup"])
+                parent_id = startup["spinout_of"]
+                has_parent = bool(_has(pd.Series([parent_id])).iloc[0])
+                parent = inst_by_id.loc[parent_id] if has_parent and parent_id in inst_by_id.index else None
+                origin = str(parent["name"]) if parent is not None else _NONE
+                origin_type = _ORIGIN_TYPE.get(str(parent["type"]), str(parent["type"])) if parent is not None else _NONE
+            except MetricError:
+                origin = origin_type = _ABSENT
+            self.add(f"table_7.{slug}.origin", "Table 7", f"{q}: institution of origin of {row['startup']}",
+                     row["origin_institution"], origin, self.same(row["origin_institution"], origin))  # fmt: skip
+            wuhan = row["origin_type"] == "University spinout" and origin_type == "Research spinout" and q == "Wuhan"
+            self.add(f"table_7.{slug}.origin_type", "Table 7", f"{q}: type of origin", row["origin_type"], origin_type,
+                     origin_type == row["origin_type"], choice=wuhan,
+                     note="see inconsistency wuhan_origin_type" if q == "Wuhan" else "")  # fmt: skip
+        tier1 = set(t7["quasi_cluster"])
+        for _, row in t8.iterrows():
+            q = row["quasi_cluster"]
+            slug = _slug(q)
+            found = q in v.quasi.index
+            tier = str(int(v.quasi.loc[q, "tier"])) if found else _ABSENT
+            also1 = bool(row["also_tier1"]) or q in tier1
+            self.add(f"table_8.{slug}.tier", "Table 8", f"{q}: a Tier 2 quasi-cluster", "2", tier, tier == "2",
+                     choice=also1 and tier == "1",
+                     note="also in Table 7: counted once, as Tier 1 (see inconsistency wuhu_in_both_tiers)" if also1 else "")  # fmt: skip
+            region = str(v.quasi.loc[q, "region"]) if found else _ABSENT
+            contract = row["contract_region"]
+            self.add(f"table_8.{slug}.region", "Table 8", f"{q}: region", row["region"], region, region == row["region"],
+                     choice=contract != row["region"] and region == contract,
+                     note="the contract's country rule gives " + contract + " (see inconsistency swiss_quasi_under_eu)"
+                     if contract != row["region"] else "")  # fmt: skip
+        listed = tier1 | set(t8["quasi_cluster"])
+        extra = sorted(set(v.quasi.index) - listed)
+        self.add("table_7_8.no_extra", "Tables 7 and 8", "no quasi-cluster beyond those of Tables 7 and 8",
+                 f"{len(listed)} distinct names", "none" if not extra else f"{len(extra)} extra: {extra[:10]}", not extra)  # fmt: skip
+
+
+def table_items(result: Result, published_dir: str | Path | None = None, view: _View | None = None) -> list[FidelityItem]:
+    """One item per published table cell compared (see the module docstring)."""
+    t = _Tables(view or _View(result, published_dir), published_dir)
+    t.table_a()
+    t.top_tables()
+    t.table_2()
+    t.table_4()
+    t.quasi_tables()
+    return t.items
+
+
+def fidelity_report(result: Result, published_dir: str | Path | None = None) -> FidelityReport:
+    """Compare ``result`` with every published table and every stated number."""
+    view = _View(result, published_dir)
+    items = table_items(result, published_dir, view) + stated_items(result, published_dir, view)
+    context = [s.id for s in pub.stated_number_records(published_dir) if s.check == "context"]
+    cutoff = getattr(result, "cutoff", "")
+    cutoff_text = cutoff.date().isoformat() if isinstance(cutoff, pd.Timestamp) else str(cutoff)
+    return FidelityReport(items=items, cutoff=cutoff_text, not_scored=context)
+
+
+# ---------------------------------------------------------------------------------------
+# command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .paths import DEFAULT_CUTOFF
+
+    p = argparse.ArgumentParser(
+        prog="python -m quantumclusters fidelity",
+        description="Run the engine on a database and compare the result with the paper's "
+        "published tables and stated numbers (data/published/).",
+    )
+    p.add_argument("--data", default=None, help="database folder (default: the bundled database, data/bundled)")
+    p.add_argument("--cutoff", default=DEFAULT_CUTOFF, help=f"data cut-off, YYYY-MM-DD (default {DEFAULT_CUTOFF})")
+    p.add_argument("--published", default=None, help="published-numbers folder (default data/published)")
+    p.add_argument("--draws", type=int, default=None, help="Monte Carlo draws (default: the engine's, 5,000)")
+    p.add_argument("--seed", type=int, default=None, help="Monte Carlo seed (default: the engine's)")
+    p.add_argument("--all", action="store_true", help="list every item, not only the misses")
+    p.add_argument("--csv", default=None, help="also write the full report to this CSV file")
+    p.add_argument("--strict", action="store_true", help="exit 1 when anything is missed")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m quantumclusters fidelity``: print the score and the misses. Exit 0 (the
+    report is information) unless ``--strict`` and something is missed (1); 2 when the
+    database is invalid."""
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    from .paths import resolve_data_dir
+    from .pipeline import run
+    from .schema import DataValidationError, load_database
+
+    data = resolve_data_dir(args.data)
+    try:
+        db = load_database(data)
+    except DataValidationError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, NotADirectoryError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    kwargs: dict[str, Any] = {}
+    if args.draws is not None:
+        kwargs["draws"] = args.draws
+    if args.seed is not None:
+        kwargs["seed"] = args.seed
+    result = run(db, args.cutoff, **kwargs)
+    report = fidelity_report(result, args.published)
+    print(f"Database: {data}  cut-off: {report.cutoff}")
+    print(report)
+    if args.all:
+        with pd.option_context("display.max_rows", None, "display.max_colwidth", 80, "display.width", 200):
+            print(report.to_frame()[["id", "published", "recomputed", "status"]].to_string(index=False))
+    if args.csv:
+        report.to_frame().to_csv(args.csv, index=False, lineterminator="\n")
+    if report.not_scored:
+        print(f"({len(report.not_scored)} stated numbers are context, not quantities of the database: not scored)")
+    return 1 if args.strict and report.misses else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
