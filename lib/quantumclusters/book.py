@@ -295,6 +295,7 @@ class ChapterFailure:
     first_line: str = ""
     md_line: int | None = None
     traceback: list[str] = field(default_factory=list)
+    failing_line: str = ""
 
     def describe(self) -> str:
         where = f"chapter {self.chapter}"
@@ -305,6 +306,8 @@ class ChapterFailure:
         text = f"{where}: {self.message}"
         if self.first_line:
             text += f"\n    cell begins: {self.first_line}"
+        if self.failing_line and self.failing_line.strip() != self.first_line.strip():
+            text += f"\n    failing line: {self.failing_line}"
         return text
 
 
@@ -326,6 +329,24 @@ def _md_line_of(src: Path, cell_source: str) -> int | None:
         if line == first:
             return i
     return None
+
+
+def _failing_line(traceback: list[str]) -> str:
+    """The ``---->`` line of the chapter's own cell in an IPython traceback."""
+    import re
+
+    text = "\n".join(traceback).splitlines()
+    in_cell = False
+    for line in text:
+        if line.startswith("Cell In["):
+            in_cell = True
+        elif line.startswith(("File ", "Cell ")) and not line.startswith("Cell In["):
+            in_cell = False
+        if in_cell:
+            m = re.match(r"^-+>\s*\d+\s(.*)$", line)
+            if m:
+                return m.group(1).strip()
+    return ""
 
 
 def _strip_ansi(text: str) -> str:
@@ -402,7 +423,9 @@ def run_chapter(
             stem,
             "failed",
             time.perf_counter() - t0,
-            ChapterFailure(stem, message, err.cell_index, first, _md_line_of(src, err.source or ""), tb),
+            ChapterFailure(
+                stem, message, err.cell_index, first, _md_line_of(src, err.source or ""), tb, _failing_line(tb)
+            ),
         )
     except Exception as exc:  # kernel died, timeout, ...
         return ChapterOutcome(
