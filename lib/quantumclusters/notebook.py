@@ -34,6 +34,8 @@ __all__ = [
     "num",
     "ratio",
     "signed",
+    "plural",
+    "Safe",
     "glue_figure",
     "cutoff_text",
     "describe_run",
@@ -219,6 +221,12 @@ def ratio(value: Any, digits: int = 2) -> Safe:
     return num(value, digits)
 
 
+def plural(n: Any, word: str, words: str | None = None) -> Safe:
+    """``1 cluster`` / ``45 clusters``."""
+    k = int(n)
+    return Safe(f"{k:,} {word if k == 1 else (words or word + 's')}")
+
+
 def signed(value: Any) -> Safe:
     """A rank movement: ``+3`` (up), ``−2`` (down), ``0``."""
     if _nan(value):
@@ -257,9 +265,233 @@ def describe_run(result: Any, data_dir: str | Path | None = None) -> Any:
         f"This chapter ran on the database in {where} at the cut-off **{cutoff_text(result)}**: "
         f"{len(db.institutions):,} institutions, {len(db.funding):,} funding events and "
         f"{len(db.collaborations):,} collaborations count at that date. The engine finds "
-        f"**{len(result.clusters)} clusters** and **{len(result.quasi_clusters)} quasi-clusters**."
+        f"**{plural(len(result.clusters), 'cluster')}** and "
+        f"**{plural(len(result.quasi_clusters), 'quasi-cluster')}**."
     )
     if "synthetic" in db.institutions.columns:
         synthetic = db.institutions["synthetic"].astype(str).str.lower().eq("true").mean()
         text += f" {synthetic:.0%} of the institutions counted are marked synthetic in the database's `synthetic` column."
     return md(text)
+
+
+# --------------------------------------------------------------------------------------
+# the paper's tables, recomputed (views of a Result in the published tables' columns)
+
+DIMENSION_TITLES: dict[str, str] = {
+    "market_orientation": "Market Orientation",
+    "collaboration_intensity": "Collaboration Intensity",
+    "ecosystem_maturity": "Ecosystem Maturity",
+}
+
+
+def published_table(name: str) -> pd.DataFrame:
+    """A table of ``data/published/`` (``"table_a"``, ``"table_4"``, ``"figure_14"`` …),
+    through :mod:`quantumclusters.published` when it offers it."""
+    try:
+        from quantumclusters import published as _published
+    except ImportError:  # pragma: no cover - the loader is optional for the chapters
+        _published = None
+    if _published is not None:
+        if name == "table_a" and hasattr(_published, "table_a"):
+            return _published.table_a()
+        if name.startswith("table_") and hasattr(_published, "table"):
+            try:
+                return _published.table(int(name.split("_", 1)[1]))
+            except (ValueError, KeyError):
+                pass
+    from quantumclusters import paths
+
+    return pd.read_csv(Path(paths.published_dir()) / f"{name}.csv", dtype={"country_iso2": str}, keep_default_na=False,
+                       na_values=[""])
+
+
+def ranking_table(result: Any) -> pd.DataFrame:
+    """Table A / Table 1 recomputed, in the published columns: overall_label, overall_rank,
+    cluster, country (the paper's spelling), region, and each dimension's label and rank;
+    in rank order."""
+    from quantumclusters.regions import country_name
+
+    r = result.ranking.merge(result.clusters[["cluster", "country", "region"]], on="cluster", how="left")
+    r["country"] = [country_name(c) if isinstance(c, str) and len(c) == 2 else c for c in r["country"]]
+    cols = ["overall_label", "overall_rank", "cluster", "country", "region"]
+    for d in DIMENSION_TITLES:
+        cols += [f"{d}_label", f"{d}_rank"]
+    r = r.sort_values(["overall_rank", "cluster"], kind="stable", na_position="last")
+    return r[cols].reset_index(drop=True)
+
+
+def top_table(result: Any, dimension: str, n: int = 10) -> pd.DataFrame:
+    """Tables 3, 5 and 6: the clusters ranked ``n`` or better on ``dimension`` (more than
+    ``n`` rows only when clusters tie at rank ``n``), with position, rank_label, rank,
+    cluster, country, region."""
+    t = ranking_table(result)
+    t = t[t[f"{dimension}_rank"] <= n].sort_values([f"{dimension}_rank", "cluster"], kind="stable")
+    out = pd.DataFrame(
+        {
+            "position": range(1, len(t) + 1),
+            "rank_label": t[f"{dimension}_label"].to_numpy(),
+            "rank": t[f"{dimension}_rank"].to_numpy(),
+            "cluster": t["cluster"].to_numpy(),
+            "country": t["country"].to_numpy(),
+            "region": t["region"].to_numpy(),
+        }
+    )
+    return out
+
+
+def top_collaborator_names(result: Any, cluster: str, kind: str, n: int = 3) -> list[str]:
+    """Names of a cluster's top ``n`` collaborators of ``kind`` (``industry``/``research``)."""
+    from quantumclusters import derived
+
+    return [str(x) for x in derived.top_collaborators(result, cluster, kind, n)["name"]]
+
+
+def table_2(result: Any) -> pd.DataFrame:
+    """Table 2: major clusters (area GDP at least USD 750 billion) in rank order, with their
+    top 3 industry and top 3 research collaborators (columns as the published table)."""
+    from quantumclusters import derived
+
+    major = derived.major_clusters(result)
+    rows = []
+    for _, m in major.iterrows():
+        ind = top_collaborator_names(result, m["cluster"], "industry", 3)
+        res = top_collaborator_names(result, m["cluster"], "research", 3)
+        ind += [None] * (3 - len(ind))
+        res += [None] * (3 - len(res))
+        rows.append({"overall_label": m["overall_label"], "overall_rank": m["overall_rank"], "cluster": m["cluster"],
+                     "industry_1": ind[0], "industry_2": ind[1], "industry_3": ind[2],
+                     "research_1": res[0], "research_2": res[1], "research_3": res[2]})
+    return pd.DataFrame(rows, columns=["overall_label", "overall_rank", "cluster", "industry_1", "industry_2",
+                                       "industry_3", "research_1", "research_2", "research_3"])
+
+
+def table_4(result: Any, n: int = 10) -> pd.DataFrame:
+    """Table 4: the top ``n`` clusters by industry collaborations per trillion USD of GDP,
+    with their top industry and top research collaborator."""
+    ind = result.indicators[["cluster", "industry_collaborations_per_tn_gdp"]].dropna()
+    ind = ind.sort_values(["industry_collaborations_per_tn_gdp", "cluster"], ascending=[False, True], kind="stable").head(n)
+    rows = []
+    for i, (_, r) in enumerate(ind.iterrows(), start=1):
+        top_i = top_collaborator_names(result, r["cluster"], "industry", 1)
+        top_r = top_collaborator_names(result, r["cluster"], "research", 1)
+        rows.append({"position": i, "cluster": r["cluster"],
+                     "industry_collaborations_per_tn_gdp": float(r["industry_collaborations_per_tn_gdp"]),
+                     "top_industry_collaborator": top_i[0] if top_i else None,
+                     "top_research_collaborator": top_r[0] if top_r else None})
+    return pd.DataFrame(rows, columns=["position", "cluster", "industry_collaborations_per_tn_gdp",
+                                       "top_industry_collaborator", "top_research_collaborator"])
+
+
+ORIGIN_TYPE_WORDS: dict[str, str] = {"university": "University spinout", "research_institute": "Research spinout"}
+
+
+def table_7(result: Any, min_funding: float = 5e6) -> pd.DataFrame:
+    """Table 7: Tier 1 quasi-clusters with region, the startup whose disclosed funding
+    (``vc``, ``equity``, ``debt``) exceeds ``min_funding`` (the best-funded one when several
+    do), its institution of origin (``spinout_of``) and the type of that origin."""
+    q = result.quasi_clusters
+    tier1 = q[q["tier"].astype(int) == 1].sort_values("quasi_cluster", kind="stable")
+    a = result.assignments
+    inst = result.db.institutions.set_index("institution_id")
+    fund = result.db.funding
+    disclosed = fund[fund["kind"].isin(["vc", "equity", "debt"])].groupby("institution_id")["amount_usd"].sum()
+    rows = []
+    for _, row in tier1.iterrows():
+        members = a.loc[(a["status"] == "quasi_cluster") & (a["group"] == row["quasi_cluster"]), "institution_id"]
+        startups = [m for m in members if inst.at[m, "type"] == "startup" and float(disclosed.get(m, 0.0)) > min_funding]
+        startups.sort(key=lambda m: (-float(disclosed.get(m, 0.0)), str(inst.at[m, "name"])))
+        name = origin = origin_type = None
+        if startups:
+            s = startups[0]
+            name = str(inst.at[s, "name"])
+            parent = inst.at[s, "spinout_of"]
+            if isinstance(parent, str) and parent in inst.index:
+                origin = str(inst.at[parent, "name"])
+                origin_type = ORIGIN_TYPE_WORDS.get(str(inst.at[parent, "type"]), str(inst.at[parent, "type"]))
+            else:
+                origin = origin_type = "–"
+        rows.append({"quasi_cluster": row["quasi_cluster"], "region": row["region"], "startup": name,
+                     "origin_institution": origin, "origin_type": origin_type})
+    return pd.DataFrame(rows, columns=["quasi_cluster", "region", "startup", "origin_institution", "origin_type"])
+
+
+def table_8(result: Any) -> pd.DataFrame:
+    """Table 8: Tier 2 quasi-clusters with their region, in the paper's region order and by
+    name within a region (columns region, position, quasi_cluster)."""
+    from quantumclusters.regions import REGIONS
+
+    q = result.quasi_clusters
+    tier2 = q[q["tier"].astype(int) == 2].copy()
+    order = {r: i for i, r in enumerate(REGIONS)}
+    tier2["_o"] = tier2["region"].map(order)
+    tier2 = tier2.sort_values(["_o", "quasi_cluster"], kind="stable")
+    tier2["position"] = tier2.groupby("region").cumcount() + 1
+    return tier2[["region", "position", "quasi_cluster"]].reset_index(drop=True)
+
+
+def by_region_lists(frame: pd.DataFrame, name_column: str = "quasi_cluster") -> pd.DataFrame:
+    """``region`` → comma-separated names (Table 8's layout), the paper's region order."""
+    from quantumclusters.regions import REGIONS
+
+    rows = []
+    for region in REGIONS:
+        names_ = [str(x) for x in frame.loc[frame["region"] == region, name_column]]
+        rows.append({"Region": region, "Quasi-clusters": ", ".join(names_) if names_ else "–", "Number": len(names_)})
+    return pd.DataFrame(rows)
+
+
+def compare(
+    recomputed: pd.DataFrame,
+    published: pd.DataFrame,
+    *,
+    key: tuple[str, str],
+    columns: dict[str, str],
+    caption: str,
+    csv_name: str,
+    tolerance: dict[str, float] | float | None = None,
+    formats: dict[str, Any] | None = None,
+) -> Any:
+    """:func:`quantumclusters.display.compare` with readable headings.
+
+    ``key`` is ``(column, heading)``; ``columns`` maps a column (present in both frames) to
+    its heading; ``tolerance`` and ``formats`` are keyed by column.
+    """
+    from quantumclusters import display
+
+    names = {key[0]: key[1], **columns}
+    rec = recomputed[[key[0], *columns]].rename(columns=names)
+    pub = published[[key[0], *columns]].rename(columns=names)
+    tol = tolerance
+    if isinstance(tolerance, dict):
+        tol = {names[k]: v for k, v in tolerance.items()}
+    fmts = {names[k]: v for k, v in (formats or {}).items()}
+    return display.compare(rec, pub, key=key[1], columns=list(columns.values()), caption=caption,
+                           csv_name=csv_name, tolerance=tol, formats=fmts)
+
+
+def in_view(frame: pd.DataFrame, view: Any) -> pd.DataFrame:
+    """Rows of ``frame`` (with ``lat``/``lon``) inside a map window of :mod:`quantumclusters.maps`."""
+    from quantumclusters import maps
+
+    v = maps.VIEWS[view] if isinstance(view, str) else view
+    return frame[frame["lon"].between(*v.lon) & frame["lat"].between(*v.lat)]
+
+
+def research_involving_share(result: Any, clusters: Iterable[str]) -> float:
+    """Share of the collaborations of ``clusters`` (at least one partner in one of them,
+    each collaboration counted once) with a university or research institute on at least
+    one side (the paper's section 4.1 states 96% for the Chinese clusters)."""
+    from quantumclusters.indicators import cluster_collaborations
+
+    db = result.db
+    touching = cluster_collaborations(db.collaborations, result.assignments, db.institutions)
+    rows = sorted(set(touching.loc[touching["cluster"].isin(list(clusters)), "row"]))
+    if not rows:
+        return float("nan")
+    coll = db.collaborations.iloc[rows]
+    type_of = db.institutions.set_index("institution_id")["type"]
+    research = ("university", "research_institute")
+    hit = type_of.reindex(coll["institution_a"]).isin(research).to_numpy() | type_of.reindex(
+        coll["institution_b"]
+    ).isin(research).to_numpy()
+    return float(hit.mean())

@@ -410,7 +410,7 @@ def figure_7_data(result: Any) -> tuple[pd.DataFrame, list[str]]:
     return frame, missing
 
 
-def _balance_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
+def balance_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
     """Least-squares line y = a + b·x (None with fewer than two distinct x)."""
     if len(x) < 2 or np.ptp(x) == 0:
         return None
@@ -434,7 +434,7 @@ def figure_7_ecosystem_value(result: Any, labels: int = 12) -> Figure:
     x = data["ecosystem_value_pct_gdp"].to_numpy()
     y = data["startup_funding_pct_gdp"].to_numpy()
     ax.scatter(x, y, s=36, c=_rank_colours(result, data.index), edgecolor="white", linewidth=0.6, zorder=3)
-    line = _balance_line(x, y)
+    line = balance_line(x, y)
     if line is not None:
         a, b = line
         xs = np.array([0.0, float(x.max()) * 1.05])
