@@ -29,6 +29,7 @@ overall rank when the three dimension scores are weighted at random (used by the
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -44,6 +45,7 @@ __all__ = [
     "DEFAULT_DRAWS",
     "DEFAULT_SEED",
     "Scheme",
+    "zscores",
     "zscore_composite",
     "pca_composite",
     "oriented_spearman",
@@ -70,27 +72,34 @@ DEFAULT_SEED: int = 20250731
 Scheme = Literal["uniform", "dirichlet"]
 
 
-def zscore_composite(values: pd.DataFrame) -> pd.Series:
-    """Mean of the available z-scores (population SD) of each column; higher = better.
-
-    A column with zero spread has no z-scores (``NaN``)."""
+def zscores(values: pd.DataFrame) -> np.ndarray:
+    """z-score of every column (population SD, ``scipy.stats.zscore(ddof=0,
+    nan_policy="omit")``); missing stays missing, and a column whose available values are
+    all equal (zero spread) has no z-scores (``NaN``)."""
     arr = values.to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = stats.zscore(arr, axis=0, ddof=0, nan_policy="omit")
-    z = np.asarray(z, dtype=float)
+    if arr.size == 0:
+        return arr.copy()
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        z = np.asarray(stats.zscore(arr, axis=0, ddof=0, nan_policy="omit"), dtype=float)
+        flat = ~(np.nanmax(arr, axis=0) > np.nanmin(arr, axis=0))  # also all-missing columns
+    z[:, flat] = np.nan
     z[~np.isfinite(z)] = np.nan
-    with np.errstate(invalid="ignore"):
-        counts = np.sum(~np.isnan(z), axis=1)
-        composite = np.where(counts > 0, np.nansum(z, axis=1) / np.maximum(counts, 1), np.nan)
+    return z
+
+
+def zscore_composite(values: pd.DataFrame) -> pd.Series:
+    """Mean of the available z-scores (:func:`zscores`) of each row; higher = better."""
+    z = zscores(values)
+    counts = np.sum(~np.isnan(z), axis=1)
+    composite = np.where(counts > 0, np.nansum(z, axis=1) / np.maximum(counts, 1), np.nan)
     return pd.Series(composite, index=values.index, name="z_composite")
 
 
 def _zscores_filled(values: pd.DataFrame) -> np.ndarray:
     """z-scores with missing values (and zero-spread columns) set to 0, the column mean."""
-    arr = values.to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.asarray(stats.zscore(arr, axis=0, ddof=0, nan_policy="omit"), dtype=float)
-    z[~np.isfinite(z)] = 0.0
+    z = zscores(values)
+    z[np.isnan(z)] = 0.0
     return z
 
 
