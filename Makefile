@@ -33,10 +33,14 @@ book: $(STAMP)
 	$(BIN)/python -m quantumclusters build
 
 test: $(STAMP) sysdeps
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rank.py
 
 clean:
 	rm -rf _build
+
+# Book build timings: a clean full build and a prose-only rebuild (see benchmarks/bench_book.py).
+book-bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_book.py
