@@ -50,6 +50,7 @@ __all__ = [
     "FidelityReport",
     "MetricError",
     "fidelity_report",
+    "item_ids",
     "evaluate_metric",
     "table_items",
     "stated_items",
@@ -562,8 +563,8 @@ def stated_items(result: Result, published_dir: str | Path | None = None, view: 
         try:
             value = _evaluate(v, s.metric)
             note = ""
-        except (MetricError, KeyError, IndexError, ValueError) as error:
-            value, note = math.nan, f"not computable: {error}"
+        except Exception as error:  # noqa: BLE001 - any failure is a miss, with its reason
+            value, note = math.nan, f"not computable: {type(error).__name__}: {error}"
         if s.contains(value):
             status = "reproduced"
         elif s.project_contains(value):
@@ -785,6 +786,57 @@ def fidelity_report(result: Result, published_dir: str | Path | None = None) -> 
     cutoff = getattr(result, "cutoff", "")
     cutoff_text = cutoff.date().isoformat() if isinstance(cutoff, pd.Timestamp) else str(cutoff)
     return FidelityReport(items=items, cutoff=cutoff_text, not_scored=context)
+
+
+def _empty_result() -> Any:
+    """A Result-shaped object with no rows (every item is then a miss): used to list the
+    items a report will have without running the engine."""
+    from types import SimpleNamespace
+
+    from .detection import Params
+
+    def frame(*cols: str) -> pd.DataFrame:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+
+    dims = [f"{d}_{x}" for d in pub.RANK_COLUMNS for x in ("rank", "label")]
+    institutions = frame("institution_id", "name", "type", "lat", "lon", "city", "country", "spinout_of")
+    institutions["active_since"] = pd.Series(dtype="datetime64[ns]")
+    funding = frame("funding_id", "institution_id", "amount_usd", "kind")
+    funding["date"] = pd.Series(dtype="datetime64[ns]")
+    collaborations = frame("collaboration_id", "institution_a", "institution_b")
+    collaborations["date"] = pd.Series(dtype="datetime64[ns]")
+    db = SimpleNamespace(
+        institutions=institutions,
+        funding=funding,
+        collaborations=collaborations,
+        areas=frame("area_id", "name", "country", "lat", "lon", "population", "gdp_usd", "ecosystem_value_usd"),
+    )
+    return SimpleNamespace(
+        db=db,
+        cutoff="",
+        params=Params(),
+        draws=0,
+        assignments=frame("institution_id", "status", "group"),
+        clusters=frame("cluster", "area_id", "country", "region", "lat", "lon", "institutions", "startups",
+                       "research_institutions", "population", "gdp_usd"),  # fmt: skip
+        indicators=frame("cluster", *_indicator_names()),
+        ranking=frame("cluster", *dims),
+        quasi_clusters=frame("quasi_cluster", "area_id", "country", "region", "tier", "institutions", "collaborations"),
+        robustness=frame("dimension", "spearman_z_borda", "spearman_pca_borda", "spearman_z_pca", "mc_median",
+                         "mc_p05", "mc_share_above_0_90"),  # fmt: skip
+    )
+
+
+def _indicator_names() -> tuple[str, ...]:
+    from .indicators import INDICATORS
+
+    return tuple(INDICATORS)
+
+
+def item_ids(published_dir: str | Path | None = None) -> list[str]:
+    """The ids of every item :func:`fidelity_report` produces, in order, without running the
+    engine (they depend only on the published data)."""
+    return [i.id for i in fidelity_report(_empty_result(), published_dir).items]
 
 
 # ---------------------------------------------------------------------------------------
