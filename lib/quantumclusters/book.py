@@ -540,6 +540,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-html", action="store_true", help="run the chapters only, skip jupyter-book")
     p.add_argument("--jobs", type=int, default=2, metavar="N", help="chapters run in parallel (default 2)")
     p.add_argument("--force", action="store_true", help="re-execute every chapter, ignoring the cache")
+    p.add_argument("--render-only", action="store_true", help="execute nothing: render the executed notebooks of book/ (with --out-dir: a copy of them)")
     p.add_argument("--chapters-dir", metavar="DIR", help=argparse.SUPPRESS)  # tests: other chapter sources
     p.add_argument("--incremental", action="store_true", help="let Sphinx rebuild changed pages only (no --all)")
     return p
@@ -592,7 +593,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if separate:
         _prepare_out_dir(out_dir)
     book_dir.mkdir(parents=True, exist_ok=True)
-    if not separate and not args.no_html:
+    if separate and not args.no_html:
+        # the chapters not run here come from the repository's executed notebooks, so that
+        # the separate book is complete and its cross-references resolve
+        others = sources if args.render_only else [p for p in sources if p not in chosen]
+        for p in others:
+            committed = paths.book_dir() / f"{p.stem}.ipynb"
+            if committed.is_file() and (args.render_only or not (book_dir / committed.name).is_file()):
+                shutil.copy2(committed, book_dir / committed.name)
+    if args.render_only:
+        chosen = []
+    elif not separate and not args.no_html:
         # the committed table of contents lists every chapter: run the missing ones too
         missing = [p for p in sources if p not in chosen and not (book_dir / f"{p.stem}.ipynb").is_file()]
         chosen = [p for p in sources if p in chosen or p in missing]
@@ -601,7 +612,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in chosen]
     outcomes: list[ChapterOutcome] = []
     t0 = time.perf_counter()
-    bar = tqdm(total=len(jobs), desc="chapters", unit="chapter", file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=len(jobs), desc="chapters", unit="chapter", file=sys.stderr, dynamic_ncols=True, disable=not jobs)
     n_workers = max(1, min(args.jobs, len(jobs)))
     if n_workers == 1:
         for job in jobs:
