@@ -871,6 +871,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .pipeline import run
     from .schema import DataValidationError, load_database
 
+    from .schema import parse_cutoff
+
+    try:
+        parse_cutoff(args.cutoff)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     data = resolve_data_dir(args.data)
     try:
         db = load_database(data)
