@@ -712,10 +712,18 @@ def _check_references(
     inst = out["institutions"]
     ids = _obj(inst["institution_id"])
     types = _obj(inst["type"])
-    first = ~pd.Series(ids).duplicated().to_numpy()  # a duplicate is reported already
-    known = pd.Index(ids[first], dtype=object)
+    known = pd.Index(ids, dtype=object)
+    if known.is_unique:  # builds the hash table that get_indexer uses below
+        duplicated = np.zeros(len(ids), dtype=bool)
+        first = np.ones(len(ids), dtype=bool)
+    else:
+        duplicated = pd.Series(ids).duplicated(keep=False).to_numpy()
+        first = ~pd.Series(ids).duplicated().to_numpy()
+        known = pd.Index(ids[first], dtype=object)
     type_of = types[first]
-    valid_type = np.isin(type_of, INSTITUTION_TYPES)  # an invalid type is reported already
+    # An invalid type or a duplicated id (whose type is ambiguous) is reported already:
+    # the type rules below are not checked against it.
+    valid_type = np.isin(type_of, INSTITUTION_TYPES) & ~duplicated[first]
 
     def lookup(position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(type of each looked-up institution or "", whether that type is valid)"""
