@@ -664,3 +664,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+
+
+# --------------------------------------------------------------------------- Sphinx hook
+
+
+def _dedupe_assets(app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """Drop repeated <script>/<link> entries (sphinx-thebe 0.3 adds its inline script twice,
+    which makes every page throw ``Identifier 'THEBE_JS_URL' has already been declared``)."""
+    for key in ("script_files", "css_files"):
+        files = context.get(key)
+        if not files:
+            continue
+        seen: set[Any] = set()
+        unique = []
+        for f in files:
+            attrs = getattr(f, "attributes", {}) or {}
+            k = f if isinstance(f, str) else (
+                str(getattr(f, "filename", None) or ""), tuple(sorted((a, str(v)) for a, v in attrs.items()))
+            )
+            if k in seen:
+                continue
+            seen.add(k)
+            unique.append(f)
+        context[key] = unique
+
+
+def setup(app: Any) -> dict[str, Any]:
+    """Sphinx extension entry point (``_config.yml``: ``sphinx.extra_extensions``)."""
+    app.connect("html-page-context", _dedupe_assets, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
