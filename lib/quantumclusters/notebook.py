@@ -9,6 +9,7 @@ shows as text.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import functools
 import html
@@ -285,24 +286,66 @@ DIMENSION_TITLES: dict[str, str] = {
 
 
 def published_table(name: str) -> pd.DataFrame:
-    """A table of ``data/published/`` (``"table_a"``, ``"table_4"``, ``"figure_14"`` …),
-    through :mod:`quantumclusters.published` when it offers it."""
-    try:
-        from quantumclusters import published as _published
-    except ImportError:  # pragma: no cover - the loader is optional for the chapters
-        _published = None
-    if _published is not None:
-        if name == "table_a" and hasattr(_published, "table_a"):
-            return _published.table_a()
-        if name.startswith("table_") and hasattr(_published, "table"):
-            try:
-                return _published.table(int(name.split("_", 1)[1]))
-            except (ValueError, KeyError):
-                pass
-    from quantumclusters import paths
+    """A table of ``data/published/`` as :mod:`quantumclusters.published` reads it:
+    ``"table_a"``, ``"table_1"`` … ``"table_8"``, ``"figure_14"``."""
+    from quantumclusters import published as _published
 
-    return pd.read_csv(Path(paths.published_dir()) / f"{name}.csv", dtype={"country_iso2": str}, keep_default_na=False,
-                       na_values=[""])
+    if name == "table_a":
+        return _published.table_a()
+    if name == "figure_14":
+        return _published.figure_14()
+    if name.startswith("table_"):
+        return _published.table(int(name.split("_", 1)[1]))
+    raise KeyError(f"no published table {name!r}")
+
+
+_REPORTS: dict[int, tuple[Any, Any]] = {}
+
+
+def fidelity_report(result: Any) -> Any:
+    """:func:`quantumclusters.fidelity.fidelity_report` of ``result`` (cached per kernel)."""
+    from quantumclusters import fidelity
+
+    hit = _REPORTS.get(id(result))
+    if hit is None or hit[0] is not result:
+        hit = (result, fidelity.fidelity_report(result))
+        _REPORTS[id(result)] = hit
+    return hit[1]
+
+
+STATUS_WORDS = {"reproduced": "reproduced", "by_choice": "reproduced as the documented choice", "miss": "not reproduced"}
+
+
+def stated_numbers(result: Any, sections: Iterable[str], *, caption: str, csv_name: str) -> Any:
+    """The numbers the paper's text states in ``sections`` (as :mod:`quantumclusters.fidelity`
+    names them: ``"2.1"``, ``"Annex 2"`` …), the paper's value beside the recomputed one,
+    disagreements highlighted and the count of agreements on top."""
+    from quantumclusters import display
+
+    wanted = set(sections)
+    items = [i for i in fidelity_report(result).items if i.kind == "stated" and i.section in wanted]
+    rows = []
+    seen: set[str] = set()
+    for i in items:
+        key = i.description if i.description not in seen else f"{i.description} ({i.id})"
+        seen.add(key)
+        rows.append(
+            {
+                "Statement": key,
+                "Value_paper": i.published,
+                "Value_recomputed": i.recomputed,
+                "Value_agree": bool(i.ok),
+                "Accepted range_paper": i.tolerance,
+                "Accepted range_recomputed": STATUS_WORDS.get(i.status, i.status),
+                "Accepted range_agree": bool(i.ok),
+                "_extra": False,
+            }
+        )
+    cols = ["Statement", "Value_paper", "Value_recomputed", "Value_agree", "Accepted range_paper",
+            "Accepted range_recomputed", "Accepted range_agree", "_extra"]
+    frame = pd.DataFrame(rows, columns=cols)
+    agree = sum(1 for i in items if i.ok)
+    return display.Comparison(frame, "Statement", ("Value", "Accepted range"), caption, csv_name, agree, len(items))
 
 
 def ranking_table(result: Any) -> pd.DataFrame:
@@ -495,3 +538,62 @@ def research_involving_share(result: Any, clusters: Iterable[str]) -> float:
         coll["institution_b"]
     ).isin(research).to_numpy()
     return float(hit.mean())
+
+
+# --------------------------------------------------------------------------------------
+# beyond the paper
+
+
+def detection_sensitivity(
+    result: Any,
+    eps_grid: Iterable[float],
+    min_samples_grid: Iterable[int],
+    *,
+    data_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Rerun detection and ranking for every (eps_km, min_samples) pair (the quasi-cluster
+    pass keeps its own min_samples) and compare each ranking with ``result``'s.
+
+    Columns: ``eps_km``, ``min_samples``, ``clusters`` (number found), ``shared`` (clusters
+    with the same name in both runs), ``spearman`` (Spearman ρ of the overall ranks on the
+    shared clusters; NaN with fewer than three shared or a constant ranking), ``baseline``
+    (True for the run's own parameters). The Monte Carlo part of each rerun is skipped
+    (``draws=0``): only the ranking is compared.
+    """
+    from scipy import stats
+
+    base = result.ranking.set_index("cluster")["overall_rank"].astype(float)
+    rows = []
+    for eps in eps_grid:
+        for k in min_samples_grid:
+            params = dataclasses.replace(result.params, eps_km=float(eps), min_samples=int(k))
+            if params == result.params:
+                other = result
+            else:
+                other = load(data_dir, pd.Timestamp(result.cutoff).date(), 0, result.seed, params)
+            ranks = other.ranking.set_index("cluster")["overall_rank"].astype(float)
+            shared = sorted(set(ranks.dropna().index) & set(base.dropna().index))
+            rho = float("nan")
+            if len(shared) >= 3:
+                a, b = base.loc[shared].to_numpy(), ranks.loc[shared].to_numpy()
+                if len(set(a)) > 1 and len(set(b)) > 1:
+                    rho = float(stats.spearmanr(a, b).statistic)
+            rows.append({"eps_km": float(eps), "min_samples": int(k), "clusters": len(other.clusters),
+                         "shared": len(shared), "spearman": rho, "baseline": params == result.params})
+    return pd.DataFrame(rows, columns=["eps_km", "min_samples", "clusters", "shared", "spearman", "baseline"])
+
+
+def rank_movement(earlier: Any, later: Any) -> pd.DataFrame:
+    """Overall ranks at two cut-offs: ``cluster``, ``rank_earlier``, ``rank_later``,
+    ``movement`` (places gained from the earlier to the later cut-off: positive = up;
+    NaN for a cluster present at one cut-off only), sorted by the later rank."""
+    a = earlier.ranking.set_index("cluster")["overall_rank"].astype(float)
+    b = later.ranking.set_index("cluster")["overall_rank"].astype(float)
+    names_ = sorted(set(a.index) | set(b.index), key=str)
+    out = pd.DataFrame({"cluster": names_})
+    out["rank_earlier"] = [a.get(n, float("nan")) for n in names_]
+    out["rank_later"] = [b.get(n, float("nan")) for n in names_]
+    out["movement"] = out["rank_earlier"] - out["rank_later"]
+    out["_o"] = out["rank_later"].fillna(out["rank_later"].max() + 1 if out["rank_later"].notna().any() else 0)
+    out = out.sort_values(["_o", "rank_earlier", "cluster"], kind="stable").drop(columns="_o")
+    return out.reset_index(drop=True)
