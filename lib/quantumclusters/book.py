@@ -42,9 +42,8 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -450,6 +449,38 @@ def _run_chapter_job(args: tuple[str, str, dict[str, Any], str, bool]) -> Chapte
     return run_chapter(Path(src), Path(book_dir), params, fingerprint, force)
 
 
+def _outcome_from_dict(d: dict[str, Any]) -> ChapterOutcome:
+    failure = d.get("failure")
+    return ChapterOutcome(
+        d["chapter"], d["status"], d.get("seconds", 0.0),
+        ChapterFailure(**failure) if failure else None, list(d.get("stderr_cells", [])),
+    )
+
+
+def _run_chapter_subprocess(args: tuple[str, str, dict[str, Any], str, bool]) -> ChapterOutcome:
+    """One chapter in a fresh Python process (parallel runs; the kernel's own chatter on
+    stderr is kept out of the progress bar)."""
+    code = "from quantumclusters.book import _worker_main; _worker_main()"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(list(args)), capture_output=True, text=True,
+        cwd=str(paths.repo_root()),
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode == 0 and lines:
+        return _outcome_from_dict(json.loads(lines[-1]))
+    stem = Path(args[0]).stem
+    tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
+    return ChapterOutcome(stem, "failed", failure=ChapterFailure(stem, f"the runner process died: {tail}"))
+
+
+def _worker_main() -> None:
+    import dataclasses
+
+    src, book_dir, params, fingerprint, force = json.loads(sys.stdin.read())
+    outcome = run_chapter(Path(src), Path(book_dir), params, fingerprint, force)
+    print(json.dumps(dataclasses.asdict(outcome)))
+
+
 # --------------------------------------------------------------------------- HTML
 
 
@@ -466,6 +497,17 @@ def _prepare_out_dir(out_dir: Path) -> None:
     static = root / "book" / "_static"
     if static.is_dir():
         shutil.copytree(static, out_dir / "book" / "_static", dirs_exist_ok=True)
+
+
+def _write_placeholder(target: Path, stem: str) -> None:
+    """A page for a chapter neither run nor available in book/ (so links to it resolve)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {stem}\n\nThis chapter was not built in this run.")]
+    nb.cells[0]["id"] = "cell-000"
+    nb.metadata[META_KEY] = {"placeholder": True, "chapter": stem}
+    target.write_text(_dumps(nb), encoding="utf-8")
 
 
 def _write_pruned_toc(out_dir: Path) -> None:
@@ -494,6 +536,17 @@ def _write_pruned_toc(out_dir: Path) -> None:
     (out_dir / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
+def _name_cell(line: str) -> str:
+    """myst-nb reports ``NN_name.ipynb:280006`` (cell * 10000 + line): say it in words."""
+    import re
+
+    def repl(m: "re.Match[str]") -> str:
+        n = int(m.group(2))
+        return f"{Path(m.group(1)).stem} (cell {n // 10000}, line {n % 10000}):"
+
+    return re.sub(r"(\S+\.ipynb):(\d{5,}):", repl, line)
+
+
 def _jupyter_book_cmd() -> list[str]:
     exe = Path(sys.executable).parent / "jupyter-book"
     if exe.is_file():
@@ -517,6 +570,7 @@ def build_html(out_dir: Path, *, incremental: bool = False) -> tuple[int, Path, 
         for ln in text.splitlines()
         if ("WARNING" in ln or "ERROR" in ln or "CRITICAL" in ln) and "DeprecationWarning" not in ln
     ]
+    problems = [_name_cell(ln) for ln in problems]
     code = proc.returncode
     if code != 0 and not problems:
         problems = [ln for ln in text.splitlines() if ln.strip()][-25:]
@@ -599,8 +653,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         others = sources if args.render_only else [p for p in sources if p not in chosen]
         for p in others:
             committed = paths.book_dir() / f"{p.stem}.ipynb"
-            if committed.is_file() and (args.render_only or not (book_dir / committed.name).is_file()):
-                shutil.copy2(committed, book_dir / committed.name)
+            target = book_dir / committed.name
+            if committed.is_file() and (args.render_only or not target.is_file()):
+                shutil.copy2(committed, target)
+            elif not target.is_file() and not args.render_only:
+                _write_placeholder(target, p.stem)
     if args.render_only:
         chosen = []
     elif not separate and not args.no_html:
@@ -620,8 +677,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             outcomes.append(_run_chapter_job(job))
             bar.update(1)
     else:
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_run_chapter_job, job): Path(job[0]).stem for job in jobs}
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            futures = {pool.submit(_run_chapter_subprocess, job): Path(job[0]).stem for job in jobs}
             for fut in as_completed(futures):
                 outcomes.append(fut.result())
                 bar.set_postfix_str(futures[fut])
