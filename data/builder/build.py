@@ -57,6 +57,13 @@ REGION_SHARE = {"China": 0.99, "US": 0.98, "EU": 0.77, "UK, Canada, and Australi
 STARTUP_FUNDING_IN_CLUSTERS = 0.94
 # Figure 7 note: no Startup Genome ecosystem data for these clusters.
 NO_ECOSYSTEM = {"Cambridge", "Canberra", "Greater Glasgow", "Grenoble", "Hefei", "Karlsruhe", "Oxford", "Suzhou"}
+# Section 6: Tier-2 quasi-clusters with (very limited) startup activity, and without startups.
+QUASI_WITH_STARTUP = {"Daejeon", "Frankfurt Metropolitan Area", "Prague", "Greater Zurich Area", "Los Alamos, NM"}
+QUASI_WITHOUT_STARTUP = {"Buenos Aires", "Chennai", "Hanoi", "Rome", "Nanjing", "Sao Paulo", "Warsaw"}
+# Box 1: PsiQuantum and D-Wave are the first and fourth best-funded startups; amounts fixed
+# here (USD, vc/equity/debt) for the named startups that lead the funding league.
+FIXED_STARTUP_FUNDING = {"psiquantum": 1.30e9, "ionq": 0.92e9, "quantinuum": 0.80e9, "dwave": 0.62e9}
+OTHER_STARTUP_CAP = 0.50e9
 # Where a coastal or water-centred area centre is a poor place for a cloud of fillers.
 CLOUD_CENTRE = {
     "San Francisco Bay Area": (37.5000, -122.1500),
@@ -246,9 +253,10 @@ class Builder:
             # the named members that must lead Tables 2 / 4, in order
             lead_ind: list[str] = []
             lead_res: list[str] = []
+            alias = {r["alias"]: r["canonical"] for r in read_csv(PUBLISHED / "aliases.csv") if r["kind"] == "institution"}
             if c in top2:
-                lead_ind = [top2[c][f"industry_{k}"] for k in (1, 2, 3)]
-                lead_res = [top2[c][f"research_{k}"] for k in (1, 2, 3)]
+                lead_ind = [alias.get(top2[c][f"industry_{k}"], top2[c][f"industry_{k}"]) for k in (1, 2, 3)]
+                lead_res = [alias.get(top2[c][f"research_{k}"], top2[c][f"research_{k}"]) for k in (1, 2, 3)]
             elif c in top4:
                 lead_ind = [top4[c]["top_industry_collaborator"]]
                 lead_res = [top4[c]["top_research_collaborator"]]
@@ -275,7 +283,7 @@ class Builder:
                 w = 2.0
                 if r["name"] in lead_ind:
                     w = 40.0 - 8 * lead_ind.index(r["name"])
-                if r["name"] in lead_res or (c == "San Francisco Bay Area" and r["key"] == "ucb"):
+                if r["name"] in lead_res:
                     nm = r["name"]
                     w = 40.0 - 8 * (lead_res.index(nm) if nm in lead_res else 0)
                 self.add_inst(
@@ -345,6 +353,10 @@ class Builder:
             n = int(rng.integers(6, 13))
             types = [r["type"] for r in named]
             n_start = 0 if tier == 2 and rng.random() < 0.4 else int(rng.integers(1, 3))
+            if q in QUASI_WITH_STARTUP:
+                n_start = max(n_start, 1)
+            if q in QUASI_WITHOUT_STARTUP:
+                n_start = 0
             pool = ["university"] * 5 + ["research_institute"] * 3 + ["government"] + ["corporate"]
             while len(types) < n:
                 if types.count("startup") < n_start:
@@ -481,27 +493,46 @@ class Builder:
             funded = named + fill[:n_funded_fill]
             if len(funded) < 2:
                 funded = startups[:2] if len(startups) >= 2 else startups
-            w = np.array([(8.0 if not r["synthetic"] else 1.0) * rng.uniform(0.5, 1.5) for r in funded])
+            fixed = {id(r): FIXED_STARTUP_FUNDING[r["_key"]] for r in funded if r["_key"] in FIXED_STARTUP_FUNDING}
+            free = [r for r in funded if id(r) not in fixed]
+            w = np.array([(8.0 if not r["synthetic"] else 1.0) * rng.uniform(0.5, 1.5) for r in free])
             if c == "Cambridge":
                 # footnote 11: Cambridge Quantum Computing's pre-merger funding counts here
-                w = np.array([(20.0 if r["_key"] == "cqc" else ww) for r, ww in zip(funded, w)])
+                w = np.array([(20.0 if r["_key"] == "cqc" else ww) for r, ww in zip(free, w)])
+            left = p.startup_funding - sum(fixed.values())
+            if left <= 0 or not free:
+                raise ValueError(f"{c}: startup funding {p.startup_funding:.4g} leaves nothing for the other startups")
             w = w / w.sum()
-            top = int(np.argmax(w))
-            amt = p.startup_funding * w
+            amt = left * w
+            for _ in range(20):  # cap the others below the fixed leaders (Box 1)
+                over = amt > OTHER_STARTUP_CAP
+                if not over.any():
+                    break
+                excess = (amt[over] - OTHER_STARTUP_CAP).sum()
+                amt[over] = OTHER_STARTUP_CAP
+                room = ~over
+                if not room.any():
+                    raise ValueError(f"{c}: startup funding cannot stay under the cap")
+                amt[room] += excess * w[room] / w[room].sum()
+            top = int(np.argmax(amt))
             if amt[top] < 26e6 and p.startup_funding >= 40e6:
-                rest = p.startup_funding - 26e6
+                rest = left - 26e6
                 others = np.delete(w, top)
                 amt = np.zeros(len(w))
                 amt[top] = 26e6
                 if len(others):
                     amt[np.arange(len(w)) != top] = rest * others / others.sum()
             amt = np.round(amt, -3)
-            amt[top] += p.startup_funding - amt.sum()
-            for r, a in zip(funded, amt):
+            amt[top] += left - amt.sum()
+            for r, a in zip(free, amt):
                 if r["_key"] == "cqc":
                     self.cqc_rounds(r, float(a))
                 else:
                     self.split_rounds(r, float(a))
+            for r in funded:
+                if id(r) in fixed:
+                    self.fixed_rounds(r, fixed[id(r)])
+            startups = [r for r in startups if id(r) not in fixed]
             other = p.total_funding - p.startup_funding
             if other > 0:
                 grant_share = 0.15 if corps else 1.0
@@ -521,6 +552,31 @@ class Builder:
                     for r, a in zip(corps, parts):
                         if a > 0:
                             self.split_rounds(r, float(a), kinds=("corporate",), max_rounds=3)
+
+    def fixed_rounds(self, r: dict, amount: float) -> None:
+        """Rounds of the startups whose totals Box 1 ranks (PsiQuantum: USD 13 m seed in 2016
+        and USD 1.3 bn in all; D-Wave: USD 30 m equity in October 2012)."""
+        key = r["_key"]
+        src = "synthesised (amounts and dates shaped by the paper's Box 1)"
+        if key == "psiquantum":
+            plan = [(dt.date(2016, 6, 15), 13e6, "vc"), (dt.date(2019, 11, 20), 150e6, "vc"),
+                    (dt.date(2020, 4, 8), 215e6, "vc"), (dt.date(2021, 7, 27), 450e6, "vc")]
+            plan.append((dt.date(2025, 3, 10), amount - sum(a for _, a, _ in plan), "equity"))
+        elif key == "dwave":
+            plan = [(dt.date(2012, 10, 4), 30e6, "equity"), (dt.date(2015, 1, 29), 29e6, "vc"),
+                    (dt.date(2017, 4, 12), 50e6, "vc"), (dt.date(2020, 9, 30), 40e6, "debt"),
+                    (dt.date(2022, 8, 5), 300e6, "equity")]
+            plan.append((dt.date(2025, 1, 30), amount - sum(a for _, a, _ in plan), "equity"))
+        else:
+            rng = self.rng
+            n = 4
+            w = rng.random(n) + 0.5
+            parts = np.round(amount * w / w.sum(), -3)
+            parts[-1] = amount - parts[:-1].sum()
+            dates = sorted(self.rand_date(r["active_since"], lo_year=max(2016, r["active_since"].year)) for _ in range(n))
+            plan = [(d, float(a), ("vc", "equity", "vc", "equity")[k]) for k, (d, a) in enumerate(zip(dates, parts))]
+        for d, a, kind in plan:
+            self.add_funding(r, float(a), kind, d, src)
 
     def cqc_rounds(self, r: dict, amount: float) -> None:
         dates = [dt.date(2016, 5, 10), dt.date(2018, 9, 20), dt.date(2020, 12, 7)]
@@ -802,11 +858,25 @@ class Builder:
                         break
                     target, rival = viol
                     moved = False
-                    for (k, side) in list(ends[rival["institution_id"]]):
+                    donors = [(rival, False)]
+                    if deg[rival["institution_id"]] == 0 or True:
+                        leaders = set(self.top_named[c]["industry"]) | set(self.top_named[c]["research"])
+                        pool = [m for m in mem if m["type"] not in types
+                                and (kind == "industry" or m["type"] == "government")]
+                        pool.sort(key=lambda m: (m["name"] in leaders, -deg[m["institution_id"]], m["institution_id"]))
+                        donors += [(m, True) for m in pool]
+                    cands = []
+                    for donor, fallback in donors:
+                        for (k, side) in ends[donor["institution_id"]]:
+                            cands.append((donor, fallback, k, side))
+                    for donor, fallback, k, side in cands:
                         x = self.collab[k]
                         other = x["_b"] if side == "_a" else x["_a"]
                         if other is target:
                             continue
+                        if fallback and kind == "industry" and other["type"] not in IND:
+                            continue
+                        rival = donor
                         x[side] = target
                         x["institution_a" if side == "_a" else "institution_b"] = target["institution_id"]
                         ends[rival["institution_id"]].remove((k, side))

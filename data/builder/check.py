@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     t2 = pd.read_csv(PUB / "table_2.csv")
     major = derived.major_clusters(res)
     print("Table 2 major clusters:", sorted(major["cluster"]) == sorted(t2["cluster"]), len(major))
+    alias = pd.read_csv(PUB / "aliases.csv")
+    alias = dict(zip(alias["alias"], alias["canonical"]))
+    t2 = t2.replace(alias)
     for _, r in t2.iterrows():
         if r["cluster"] not in got:
             continue

@@ -44,7 +44,7 @@ DIMENSIONS = {
 #: > 1.1 bn (about 6% each), Paris > 750 m (4%), New York / Boston 2-3%, Tel Aviv in the
 #: top 10, London 422 m (2%), Helsinki > 418 m, Seoul slightly > 100 m, Singapore 43 m.
 TOTAL_FUNDING_ANCHORS = {
-    "San Francisco Bay Area": 6.2e9,
+    "San Francisco Bay Area": 6.21e9,
     "Greater Washington": 2.55e9,
     "Denver–Boulder Region": 2.15e9,
     "Shenzhen–Hong Kong–Guangzhou Region": 1.36e9,
@@ -56,7 +56,7 @@ TOTAL_FUNDING_ANCHORS = {
     "Singapore": 0.0431e9,
 }
 #: The clusters' funding total the shares above imply (Bay Area 6.2 bn = 29%; top 10 = 77%).
-CLUSTERS_TOTAL_FUNDING = 21.1e9
+CLUSTERS_TOTAL_FUNDING = 21.2e9
 #: Table 4: industry-involving collaborations per USD trillion of GDP.
 TABLE4 = {
     "Cambridge": 1821, "Oxford": 1334, "Canberra": 938, "Greater Helsinki": 697, "Hefei": 370,
@@ -172,6 +172,13 @@ def template(ranks: dict[str, int], anchors: dict[str, float], top: float, botto
         pts[n] = bottom
     xs = np.array(sorted(pts))
     ys = np.log(np.array([pts[x] for x in xs]))
+    return {c: float(np.exp(np.interp(ranks[c], xs, ys))) for c in ranks}
+
+
+def pos_template(ranks: dict[str, int], by_pos: dict[int, float]) -> dict[str, float]:
+    """Log-linear interpolation of values given at rank positions."""
+    xs = np.array(sorted(by_pos))
+    ys = np.log(np.array([by_pos[x] for x in xs]))
     return {c: float(np.exp(np.interp(ranks[c], xs, ys))) for c in ranks}
 
 
@@ -359,32 +366,40 @@ def make_plan(clusters: list[str], area: dict[str, dict], ranks: dict[str, dict[
 
     # ---- spinouts per research institution
     r_k = R("spinouts_per_research_institution")
-    k_want_ratio = template(r_k, {}, 5.0, 0.04)
+    k_want_ratio = pos_template(r_k, {1: 5.0, 2: 4.0, 3: 2.5, 4: 2.0, 5: 1.5, 6: 0.96, 7: 0.92, 8: 0.88, 9: 0.85,
+                                      10: 0.82, 11: 0.72, 20: 0.45, 45: 0.04})
     research: dict[str, int] = {}
     for c in clusters:
         named_r = ncount[c]["university"] + ncount[c]["research_institute"]
         non_startup = members[c] - startups[c] - ncount[c]["corporate"] - ncount[c]["government"]
-        research[c] = max(named_r, 1, min(non_startup, int(round(0.62 * (members[c] - startups[c])))))
+        research[c] = max(named_r, 1, min(non_startup, int(round(0.45 * (members[c] - startups[c])))))
     research["Oxford"] = 1
     research["Cambridge"] = 2
     spinouts: dict[str, int] = {}
     below = None
     for c in reversed(order_by_rank(r_k)):
-        # choose (k, R): k <= startups, k/R > below, close to the template
+        # choose (k, R): k <= spinout-eligible startups, k/R > below, near the template;
+        # ranks 6-10 stay "just under 1" (section 5.2)
+        named_r = ncount[c]["university"] + ncount[c]["research_institute"]
+        kmax = startups[c] - (ncount[c]["startup"] - nspin[c])
+        upper = 1.0 if 6 <= r_k[c] <= 10 else math.inf
+        rs = [research[c]] if c in ("Oxford", "Cambridge") else range(max(1, named_r), research[c] + 1)
         best = None
-        for rr in range(research[c], 0, -1):
-            if c in ("Oxford", "Cambridge") and rr != research[c]:
-                break
-            k = max(int(round(k_want_ratio[c] * rr)), nspin[c])
-            if below is not None:
-                k = max(k, math.floor(below * rr + 1e-9) + 1)
-            if k <= startups[c] - (ncount[c]["startup"] - nspin[c]) and rr >= ncount[c]["university"] + ncount[c]["research_institute"]:
-                best = (k, rr)
-                break
+        for rr in rs:
+            for k in range(nspin[c], kmax + 1):
+                v = k / rr
+                if below is not None and not v > below * (1 + 1e-9):
+                    continue
+                if v >= upper:
+                    continue
+                score = abs(math.log((v + 0.02) / (k_want_ratio[c] + 0.02))) + 0.002 * (research[c] - rr)
+                if best is None or score < best[0]:
+                    best = (score, k, rr)
         if best is None:
-            raise ValueError(f"{c}: cannot realise the spinout ratio rank (startups {startups[c]})")
-        spinouts[c], research[c] = best
-        below = best[0] / best[1]
+            CONFLICTS.append(f"{c}: cannot realise the spinout ratio rank (startups {startups[c]}, research {research[c]})")
+            best = (0, kmax, max(1, named_r))
+        spinouts[c], research[c] = best[1], best[2]
+        below = best[1] / best[2]
 
     for c in clusters:
         p = plans[c]
