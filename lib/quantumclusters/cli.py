@@ -280,11 +280,13 @@ class _Progress:
         if name == self._current:
             self._bar.set_description_str(f"{name} {detail}".strip())
             return
+        self._bar.set_description_str(f"{name} {detail}".strip(), refresh=False)
         if self._current is not None and self._current not in self._done:
             self._done.add(self._current)
             self._bar.update(1)
+        else:
+            self._bar.refresh()
         self._current = name
-        self._bar.set_description_str(f"{name} {detail}".strip())
 
     def close(self) -> None:
         if self._bar is not None:
