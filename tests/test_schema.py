@@ -827,3 +827,26 @@ def test_cutoff_accepts_dates_strings_and_timestamps(value: object) -> None:
 def test_bad_cutoff_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="cut-off"):
         parse_cutoff(value)
+
+
+# ---------------------------------------------------------------------------------------
+# blank lines keep spreadsheet row numbers
+
+
+def test_blank_line_inside_a_file_is_reported_and_rows_keep_their_numbers(db_dir: Path) -> None:
+    path = db_dir / "funding.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, "")  # becomes row 4; the old row 4 becomes row 5
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    set_cell(db_dir, "funding.csv", 7, "amount_usd", "-1")
+    problems = problems_of(db_dir)
+    assert [str(p) for p in problems] == [
+        "funding.csv, row 4: row is blank (delete the empty line)",
+        "funding.csv, row 7, column amount_usd: value '-1' must be greater than 0",
+    ]
+
+
+def test_blank_lines_at_the_end_are_ignored(db_dir: Path) -> None:
+    path = db_dir / "collaborations.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n,,,,,\n", encoding="utf-8")
+    assert len(load_database(db_dir).collaborations) == 104

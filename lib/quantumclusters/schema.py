@@ -216,6 +216,9 @@ def _read_csv(path: Path, file: str, problems: list[Problem]) -> pd.DataFrame | 
             na_filter=False,
             encoding="utf-8-sig",
             skipinitialspace=False,
+            # Keep blank lines so that row numbers stay spreadsheet row numbers; they are
+            # reported (or, at the end of the file, dropped) by the checks.
+            skip_blank_lines=False,
         )
     except UnicodeDecodeError as error:
         raw = path.read_bytes()
@@ -343,14 +346,40 @@ def _allowed(values: Sequence[str]) -> str:
 # column rules
 
 
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every value is empty (a blank line, or only commas)."""
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
+        blank &= _obj(frame[column]) == ""
+        if not blank.any():
+            break
+    return blank
+
+
+def _drop_trailing_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Blank lines at the end of a file are harmless: drop them (row numbers unchanged)."""
+    tail = _blank_rows(frame.iloc[-1000:])
+    filled = np.flatnonzero(~tail)
+    trailing = len(tail) - (filled[-1] + 1) if len(filled) else len(tail)
+    return frame.iloc[: len(frame) - trailing] if trailing else frame
+
+
 def _check_required_present(
-    file: str, frame: pd.DataFrame, columns: Sequence[str], problems: list[Problem]
+    file: str,
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    problems: list[Problem],
+    not_blank: np.ndarray,
 ) -> None:
     for column in columns:
         if column in frame.columns:
             values = frame[column]
             _problem_rows(
-                file, column, _obj(values) == "", "value is empty (it is required)", problems
+                file,
+                column,
+                (_obj(values) == "") & not_blank,
+                "value is empty (it is required)",
+                problems,
             )
 
 
@@ -606,7 +635,7 @@ def validate_frames(
         if frame is None:
             usable[table] = False
             continue
-        frame = frame.reset_index(drop=True)
+        frame = _drop_trailing_blank_rows(frame.reset_index(drop=True))
         frame.columns = [str(c) for c in frame.columns]
         missing = [c for c in REQUIRED_COLUMNS[table] if c not in frame.columns]
         for column in missing:
@@ -661,7 +690,10 @@ def _in_reading_order(problems: list[Problem]) -> list[Problem]:
 def _check_table(table: str, frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """Checks that need only the table itself; return the converted frame."""
     file = FILES[table]
-    _check_required_present(file, frame, REQUIRED_COLUMNS[table], problems)
+    blank = _blank_rows(frame)
+    if blank.any():
+        _problem_rows(file, "", blank, "row is blank (delete the empty line)", problems)
+    _check_required_present(file, frame, REQUIRED_COLUMNS[table], problems, ~blank)
     _check_unique(file, frame, _ID_COLUMN[table], problems)
     result = frame.copy(deep=False)
     for column in _FLOAT_COLUMNS[table]:
