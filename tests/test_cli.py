@@ -353,3 +353,32 @@ def test_delegated_subcommand_missing_module(
     assert cli.main([name]) == 1
     err = capsys.readouterr().err
     assert f"error: the '{name}' command is not available" in err and module in err
+
+
+def test_terminated_run_leaves_no_staging_folder(tmp_path: Path) -> None:
+    """SIGTERM in the middle of a run: the temporary folder is removed, nothing is written."""
+    import signal
+    import time
+
+    db = tmp_path / "db"
+    db.mkdir()
+    for name in FILES.values():
+        shutil.copy(EXAMPLE / name, db / name)
+    out = tmp_path / "out"
+    # Enough Monte Carlo draws to still be running when the signal arrives.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "quantumclusters", "rank", "--data", str(db), "--out", str(out),
+         "--draws", "2000000", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not leftovers(tmp_path) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143
+    assert "error: terminated" in err and "Traceback" not in err
+    assert not out.exists() and leftovers(tmp_path) == []

@@ -16,8 +16,10 @@ import importlib
 import inspect
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -458,9 +460,29 @@ def _delegate(name: str, argv: list[str]) -> int:
 # entry point
 
 
+class _Terminated(Exception):
+    """SIGTERM arrived: unwind (removing the staging folder) and exit."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    previous = None
+    own_command = not (args_list and args_list[0] in DELEGATED)
+    if own_command and threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(args_list)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args_list: list[str]) -> int:
     debug = "--debug" in args_list
     try:
         if args_list and args_list[0] in DELEGATED:
@@ -486,8 +508,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return error.status
     except KeyboardInterrupt:
-        print("error: interrupted; nothing was written", file=sys.stderr)
+        print("error: interrupted; no result files were written", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("error: terminated; no result files were written", file=sys.stderr)
+        return 143
     except Exception as error:  # noqa: BLE001 - the user gets a message, not a traceback
         if debug:
             traceback.print_exc()
