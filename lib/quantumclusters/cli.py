@@ -197,9 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rank.add_argument(
         "--data",
-        default=DEFAULT_DATA,
+        default=None,
         metavar="DATA_DIR",
-        help=f"the database folder (default: {DEFAULT_DATA})",
+        help=f"the database folder (default: the bundled database, {DEFAULT_DATA})",
     )
     rank.add_argument(
         "--cutoff",
@@ -416,13 +416,21 @@ def _summary(result: Any) -> str:
     return ", ".join(parts)
 
 
+def _default_data() -> str:
+    """``data/bundled`` of the current folder if there is one, else the repository's."""
+    if Path(DEFAULT_DATA).is_dir():
+        return DEFAULT_DATA
+    from .paths import bundled_dir
+
+    return str(bundled_dir())
+
+
 def _cmd_rank(args: argparse.Namespace) -> int:
+    if args.data is None:
+        args.data = _default_data()
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"the output path {out} exists and is not a folder")
-    if not Path(args.data).is_dir():
-        # Reported as a data problem (exit 2) by the loader, with a clear message.
-        pass
     progress = _Progress(STAGES, args.quiet)
     try:
         with _staging_dir(out) as tmp:
