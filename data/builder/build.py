@@ -168,7 +168,8 @@ def fmt_float(x: float, nd: int = 5) -> str:
 
 # ----------------------------------------------------------------------------- builder
 class Builder:
-    def __init__(self, seed: int = SEED):
+    def __init__(self, seed: int = SEED, targets: Path = TARGETS):
+        self.targets = Path(targets)
         self.rng = np.random.default_rng(seed)
         self.log: list[str] = []
         self.areas = read_csv(SOURCES / "areas.csv")
@@ -186,8 +187,8 @@ class Builder:
 
     # ------------------------------------------------------------------ targets/plan
     def load_targets(self) -> None:
-        t = planmod.read_targets(TARGETS / "indicator_ranks.csv", self.clusters)
-        e = planmod.read_edges(TARGETS / "broker_edges.csv")
+        t = planmod.read_targets(self.targets / "indicator_ranks.csv", self.clusters)
+        e = planmod.read_edges(self.targets / "broker_edges.csv")
         if t is None:
             self.log.append("targets/indicator_ranks.csv missing: using the stand-in ranks")
             t = planmod.standin_targets(self.table_a, self.clusters)
@@ -538,18 +539,25 @@ class Builder:
                 grant_share = 0.15 if corps else 1.0
                 g = round(other * grant_share, -3)
                 if g > 0:
-                    wg = rng.random(len(startups)) + 0.2
+                    k = max(1, min(len(startups), int(g // 1.5e6)))
+                    rec = [startups[int(j)] for j in sorted(rng.choice(len(startups), size=k, replace=False))]
+                    wg = rng.random(k) + 0.2
                     parts = np.round(g * wg / wg.sum(), -3)
                     parts[0] += g - parts.sum()
-                    for r, a in zip(startups, parts):
+                    for r, a in zip(rec, parts):
                         if a > 0:
                             self.split_rounds(r, float(a), kinds=("grant",), max_rounds=2)
                 cpart = other - g
                 if cpart > 0:
-                    wc = np.array([(6.0 if not r["synthetic"] else 1.0) * rng.uniform(0.5, 1.5) for r in corps])
+                    k = max(1, min(len(corps), int(cpart // 2e6)))
+                    named_c = [r for r in corps if not r["synthetic"]]
+                    rest_c = [r for r in corps if r["synthetic"]]
+                    order = named_c + [rest_c[int(j)] for j in rng.permutation(len(rest_c))]
+                    rec = order[:k]
+                    wc = np.array([(6.0 if not r["synthetic"] else 1.0) * rng.uniform(0.5, 1.5) for r in rec])
                     parts = np.round(cpart * wc / wc.sum(), -3)
                     parts[0] += cpart - parts.sum()
-                    for r, a in zip(corps, parts):
+                    for r, a in zip(rec, parts):
                         if a > 0:
                             self.split_rounds(r, float(a), kinds=("corporate",), max_rounds=3)
 
@@ -971,9 +979,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "data" / "bundled"))
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--targets", default=str(TARGETS), help="folder with indicator_ranks.csv and broker_edges.csv")
+    ap.add_argument("--dump-targets", help="write the ranks and edges used (e.g. the stand-in) to this folder")
     args = ap.parse_args(argv)
-    b = Builder(args.seed)
+    b = Builder(args.seed, Path(args.targets))
     b.run(Path(args.out))
+    if args.dump_targets:
+        d = Path(args.dump_targets)
+        d.mkdir(parents=True, exist_ok=True)
+        with (d / "indicator_ranks.csv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["cluster"] + planmod.INDICATORS)
+            for c in b.clusters:
+                w.writerow([c] + [b.ranks[c][i] for i in planmod.INDICATORS])
+        with (d / "broker_edges.csv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["cluster_a", "cluster_b"])
+            w.writerows(b.edges)
     if args.verbose:
         for line in b.log:
             print(line)

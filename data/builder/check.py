@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(ROOT / "data" / "bundled"))
     ap.add_argument("--cutoff", default="2025-07-31")
     ap.add_argument("--brief", action="store_true")
+    ap.add_argument("--targets", default=str(HERE / "targets"))
     args = ap.parse_args(argv)
     from quantumclusters import derived
     from quantumclusters.indicators import INDICATORS
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.brief:
         for b in bad[:60]:
             print("   ", b)
-    tgt = HERE / "targets" / "indicator_ranks.csv"
+    tgt = Path(args.targets) / "indicator_ranks.csv"
     ind = res.indicators.set_index("cluster")
     ir = indicator_ranks(res.indicators.set_index("cluster"))
     if tgt.exists() and ir is not None:
