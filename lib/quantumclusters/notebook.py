@@ -260,10 +260,10 @@ def describe_run(result: Any, data_dir: str | Path | None = None) -> Any:
 
     path = _resolve(data_dir)
     rel = paths.relative_to_root(path)
-    where = f"`{rel}`" if rel else "a database outside the repository"
+    where = f"the database in `{rel}`" if rel else "a database outside the repository"
     db = result.db
     text = (
-        f"This chapter ran on the database in {where} at the cut-off **{cutoff_text(result)}**: "
+        f"This chapter ran on {where} at the cut-off **{cutoff_text(result)}**: "
         f"{len(db.institutions):,} institutions, {len(db.funding):,} funding events and "
         f"{len(db.collaborations):,} collaborations count at that date. The engine finds "
         f"**{plural(len(result.clusters), 'cluster')}** and "

@@ -377,7 +377,7 @@ def figure_6_startup_funding_intensity(result: Any, n: int = 10) -> Figure:
         return fig
     _hbar(ax, top, _rank_colours(result, top.index), lambda v: f"{v:.2f}%",
           xlabel="Quantum startup funding (VC, equity, debt) as % of GDP")
-    ax.xaxis.set_major_formatter(PercentFormatter(decimals=1))
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=None))
     return fig
 
 
@@ -418,6 +418,38 @@ def balance_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
     return float(a), float(b)
 
 
+def _label_points(fig: Figure, ax: Any, points: list[tuple[float, float, str]], *, limit: int, fontsize: float) -> None:
+    """Label up to ``limit`` points, in the order given, skipping a label whose box would
+    overlap one already placed (deterministic; boxes estimated from the text length)."""
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.autoscale_view()
+    width_in, height_in = fig.get_size_inches()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    # approximate axes size in points (constrained layout leaves ~85% of the figure)
+    w_pt, h_pt = width_in * 72 * 0.85, height_in * 72 * 0.85
+    placed: list[tuple[float, float, float, float]] = []
+    shown = 0
+    for px, py, text in points:
+        if shown >= limit:
+            break
+        cx = (px - x0) / (x1 - x0 or 1) * w_pt
+        cy = (py - y0) / (y1 - y0 or 1) * h_pt
+        w, h = 0.55 * fontsize * len(text), fontsize * 1.1
+        for dx, dy, ha in ((4, 3, "left"), (4, -3 - h, "left"), (-4, 3, "right"), (-4, -3 - h, "right")):
+            left = cx + dx if ha == "left" else cx + dx - w
+            box = (left, cy + dy, left + w, cy + dy + h)
+            if box[0] < 0 or box[2] > w_pt * 1.1 or box[1] < -2:
+                continue
+            if any(not (box[2] < b[0] or b[2] < box[0] or box[3] < b[1] or b[3] < box[1]) for b in placed):
+                continue
+            placed.append(box)
+            shown += 1
+            ax.annotate(text, (px, py), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, ha=ha)
+            break
+
+
 def figure_7_ecosystem_value(result: Any, labels: int = 12) -> Figure:
     """Figure 7: startup funding intensity (% of GDP) against the Startup Genome ecosystem
     value (% of GDP), with the balance line (least-squares fit across the clusters shown).
@@ -444,9 +476,8 @@ def figure_7_ecosystem_value(result: Any, labels: int = 12) -> Figure:
     yr = float(np.ptp(y)) or 1.0
     far = sorted(data.index, key=lambda k: (-(data.at[k, "ecosystem_value_pct_gdp"] / xr) ** 2
                                             - (data.at[k, "startup_funding_pct_gdp"] / yr) ** 2, str(k)))
-    for name in far[:labels]:
-        ax.annotate(_short(name, 28), (data.at[name, "ecosystem_value_pct_gdp"], data.at[name, "startup_funding_pct_gdp"]),
-                    xytext=(4, 3), textcoords="offset points", fontsize=7.5)
+    _label_points(fig, ax, [(data.at[k, "ecosystem_value_pct_gdp"], data.at[k, "startup_funding_pct_gdp"], _short(k, 28))
+                            for k in far], limit=labels, fontsize=7.5)
     ax.set_xlabel("Startup ecosystem value (Startup Genome), % of GDP")
     ax.set_ylabel("Quantum startup funding, % of GDP")
     ax.set_xlim(left=0)
@@ -833,35 +864,45 @@ def figure_detection_sensitivity(grid: pd.DataFrame) -> Figure:
 
 
 def figure_vintage_movement(movement: pd.DataFrame, earlier_label: str, later_label: str) -> Figure:
-    """Slope chart of overall ranks at two cut-offs. ``movement`` is indexed by cluster (or
-    has a ``cluster`` column) with ``rank_earlier`` and ``rank_later`` (NaN where the cluster
-    did not exist at that cut-off)."""
+    """Bump chart of overall ranks at two cut-offs. ``movement`` is indexed by cluster (or
+    has a ``cluster`` column) with ``rank_earlier`` and ``rank_later`` (NaN where the
+    cluster was not a cluster at that cut-off). Each column lists the clusters in rank
+    order (ties one under the other, by name), labelled with their rank; lines join a
+    cluster's two positions. A cluster present at one cut-off only has no line (a cross
+    on the left: no longer a cluster)."""
     m = _by_cluster(movement)
-    fig = new_figure(figsize=(8.0, max(4.0, 0.19 * len(m) + 1.2)))
+    fig = new_figure(figsize=(8.0, max(4.0, 0.2 * len(m) + 1.2)))
     ax = fig.add_subplot()
     if m.empty:
         _empty(ax)
         return fig
-    n = int(np.nanmax(m[["rank_earlier", "rank_later"]].to_numpy(dtype=float)))
+
+    def positions(column: str) -> dict[str, int]:
+        ranks = m[column].dropna().astype(float)
+        order = sorted(ranks.index, key=lambda k: (float(ranks[k]), str(k)))
+        return {k: i + 1 for i, k in enumerate(order)}
+
+    left, right = positions("rank_earlier"), positions("rank_later")
+    n_right = max(len(right), 1)
+    n = max(len(left), len(right), 1)
     for name in sorted(m.index, key=str):
-        a = float(m.at[name, "rank_earlier"])
-        b = float(m.at[name, "rank_later"])
-        colour = rank_colour(b if not math.isnan(b) else n, n)
-        if not math.isnan(a) and not math.isnan(b):
+        a, b = left.get(name), right.get(name)
+        rank_b = float(m.at[name, "rank_later"]) if b is not None else float("nan")
+        colour = rank_colour(rank_b, n_right) if b is not None else GREY
+        if a is not None and b is not None:
             ax.plot([0, 1], [a, b], color=colour, linewidth=1.2, marker="o", markersize=3)
-        elif not math.isnan(b):
+        elif b is not None:
             ax.plot([1], [b], color=colour, marker="o", markersize=3)
-        elif not math.isnan(a):
+        elif a is not None:
             ax.plot([0], [a], color=GREY, marker="x", markersize=4)
-        if not math.isnan(b):
-            ax.text(1.03, b, _short(name, 30), va="center", fontsize=7)
-        if not math.isnan(a):
-            ax.text(-0.03, a, _short(name, 30), va="center", ha="right", fontsize=7)
-    ax.set_xlim(-0.6, 1.6)
+        if b is not None:
+            ax.text(1.03, b, f"{int(m.at[name, 'rank_later'])}  {_short(name, 30)}", va="center", fontsize=7)
+        if a is not None:
+            ax.text(-0.03, a, f"{_short(name, 30)}  {int(m.at[name, 'rank_earlier'])}", va="center", ha="right", fontsize=7)
+    ax.set_xlim(-0.75, 1.75)
     ax.set_ylim(n + 1, 0)
     ax.set_xticks([0, 1], [earlier_label, later_label])
     ax.set_yticks([])
     ax.spines[["left", "bottom"]].set_visible(False)
     ax.tick_params(axis="x", length=0)
-    ax.set_ylabel("Overall rank (1 = best, top)")
     return fig
