@@ -997,6 +997,12 @@ def main(argv: list[str] | None = None) -> int:
             w.writerow(["cluster_a", "cluster_b"])
             w.writerows(b.edges)
     if args.verbose:
+        print(f"{'cluster':38s} {'N':>4s} {'S':>3s} {'K':>3s} {'U':>3s} {'RI':>3s} {'G':>2s} {'sp':>3s} {'T(m)':>8s} {'F(m)':>8s} {'C':>5s} {'E':>5s} {'M':>4s} {'X':>3s}")
+        for c in b.clusters:
+            p = b.plans[c]
+            print(f"{c[:38]:38s} {p.members:4d} {p.startups:3d} {p.corporates:3d} {p.universities:3d} {p.institutes:3d} "
+                  f"{p.government:2d} {p.spinouts:3d} {p.total_funding / 1e6:8.1f} {p.startup_funding / 1e6:8.1f} "
+                  f"{p.collaborations:5d} {p.external:5d} {p.industry:4d} {p.cross_total:3d}")
         for line in b.log:
             print(line)
     for line in planmod.CONFLICTS:
