@@ -850,3 +850,11 @@ def test_blank_lines_at_the_end_are_ignored(db_dir: Path) -> None:
     path = db_dir / "collaborations.csv"
     path.write_text(path.read_text(encoding="utf-8") + "\n\n,,,,,\n", encoding="utf-8")
     assert len(load_database(db_dir).collaborations) == 104
+
+
+@pytest.mark.parametrize("value", ["1500-01-01", "2300-12-31"])
+def test_date_outside_the_supported_range(db_dir: Path, value: str) -> None:
+    set_cell(db_dir, "institutions.csv", 8, "active_since", value)
+    p = one_problem(db_dir)
+    assert (p.rows, p.column) == ((8,), "active_since")
+    assert p.message == f"value '{value}' is outside the supported dates 1677-09-22 to 2262-04-11"

@@ -495,21 +495,32 @@ def _to_date(file: str, frame: pd.DataFrame, column: str, problems: list[Problem
     parsed = pd.to_datetime(
         unique_text.where(form_ok, None), format="%Y-%m-%d", errors="coerce"
     )
-    in_range = parsed.notna() & (parsed >= _TS_MIN) & (parsed <= _TS_MAX)
+    parsed_any = parsed.notna()
+    in_range = parsed_any & (parsed >= _TS_MIN) & (parsed <= _TS_MAX)
     parsed = parsed.where(in_range)
     unique_ns = parsed.to_numpy(dtype="datetime64[ns]")
     valid_unique = in_range.to_numpy(dtype=bool)
     empty_unique = (unique_text == "").to_numpy(dtype=bool)
-    bad_unique = ~valid_unique & ~empty_unique
-    bad = bad_unique[codes]
+    far_unique = parsed_any.to_numpy(dtype=bool) & ~valid_unique
+    bad_unique = ~valid_unique & ~empty_unique & ~far_unique
     _problems_by_value(
         file,
         column,
         text,
-        bad,
+        bad_unique[codes],
         lambda v: f"value {_q(v)} is not a valid date (write ISO YYYY-MM-DD, e.g. 2025-07-31)",
         problems,
         "are not valid ISO YYYY-MM-DD dates",
+    )
+    low, high = _TS_MIN.date().isoformat(), _TS_MAX.date().isoformat()
+    _problems_by_value(
+        file,
+        column,
+        text,
+        far_unique[codes],
+        lambda v: f"value {_q(v)} is outside the supported dates {low} to {high}",
+        problems,
+        f"are outside the supported dates {low} to {high}",
     )
     return unique_ns[codes]
 
