@@ -461,9 +461,13 @@ def _run_chapter_subprocess(args: tuple[str, str, dict[str, Any], str, bool]) ->
     """One chapter in a fresh Python process (parallel runs; the kernel's own chatter on
     stderr is kept out of the progress bar)."""
     code = "from quantumclusters.book import _worker_main; _worker_main()"
+    # parallel chapters share the cores: one thread each for the numeric libraries
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
     proc = subprocess.run(
         [sys.executable, "-c", code], input=json.dumps(list(args)), capture_output=True, text=True,
-        cwd=str(paths.repo_root()),
+        cwd=str(paths.repo_root()), env=env,
     )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode == 0 and lines:
@@ -666,7 +670,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = [p for p in sources if p in chosen or p in missing]
 
     fingerprint = _data_fingerprint(data_path)
-    jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in chosen]
+    # longest chapters first (timings of earlier runs, kept in _build/), so that two
+    # parallel workers finish together
+    timings_file = out_dir / "_build" / ".chapter_seconds.json"
+    try:
+        timings = json.loads(timings_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        timings = {}
+    schedule = sorted(chosen, key=lambda p: -float(timings.get(p.stem, 0.0)))
+    jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in schedule]
     outcomes: list[ChapterOutcome] = []
     t0 = time.perf_counter()
     bar = tqdm(total=len(jobs), desc="chapters", unit="chapter", file=sys.stderr, dynamic_ncols=True, disable=not jobs)
@@ -686,6 +698,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     bar.close()
     order = {p.stem: i for i, p in enumerate(chosen)}
     outcomes.sort(key=lambda o: order[o.chapter])
+    executed_times = {o.chapter: round(o.seconds, 1) for o in outcomes if o.status == "executed"}
+    if executed_times:
+        try:
+            timings_file.parent.mkdir(parents=True, exist_ok=True)
+            timings_file.write_text(json.dumps({**timings, **executed_times}, indent=1, sort_keys=True), encoding="utf-8")
+        except OSError:
+            pass
     for o in outcomes:
         if o.status != "failed":
             print(f"  {o.chapter}: {o.status} ({o.seconds:.1f} s)", file=sys.stderr)

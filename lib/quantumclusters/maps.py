@@ -104,7 +104,7 @@ def _nice_levels(max_value: float) -> list[float]:
     return [v for v in levels if v > 0]
 
 
-def _sizes(values: pd.Series, max_value: float, max_area: float = 1400.0, min_area: float = 14.0) -> np.ndarray:
+def _sizes(values: pd.Series, max_value: float, max_area: float = 1400.0, min_area: float = 24.0) -> np.ndarray:
     v = values.astype(float).fillna(0.0).clip(lower=0.0).to_numpy()
     if max_value <= 0:
         return np.full(len(v), min_area)
