@@ -858,3 +858,9 @@ def test_date_outside_the_supported_range(db_dir: Path, value: str) -> None:
     p = one_problem(db_dir)
     assert (p.rows, p.column) == ((8,), "active_since")
     assert p.message == f"value '{value}' is outside the supported dates 1677-09-22 to 2262-04-11"
+
+
+def test_missing_file_with_a_near_miss_name_gets_a_hint(db_dir: Path) -> None:
+    (db_dir / "areas.csv").rename(db_dir / "Areas.csv")
+    p = one_problem(db_dir)
+    assert p.file == "areas.csv" and "found Areas.csv: rename it to areas.csv" in p.message

@@ -203,7 +203,14 @@ def _line_of_offset(raw: bytes, offset: int) -> int:
 def _read_csv(path: Path, file: str, problems: list[Problem]) -> pd.DataFrame | None:
     """Read one CSV as text; on failure append a problem and return None."""
     if not path.exists():
-        problems.append(Problem(file, (), "", f"file is missing (expected {path})"))
+        similar = sorted(
+            p.name
+            for p in path.parent.iterdir()
+            if p.name != file and p.name.lower().replace(" ", "") in (file, file + ".csv",
+                                                                        file[:-4] + ".txt")
+        )
+        hint = f"; found {', '.join(similar)}: rename it to {file}" if similar else ""
+        problems.append(Problem(file, (), "", f"file is missing (expected {path}){hint}"))
         return None
     if not path.is_file():
         problems.append(Problem(file, (), "", f"{path} is not a file"))
