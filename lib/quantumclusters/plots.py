@@ -170,6 +170,8 @@ def apply_style() -> dict[str, Any]:
             "svg.hashsalt": "quantumclusters",
             "svg.fonttype": "path",
             "text.color": INK,
+            # names are data: "$" in a name must not start mathtext
+            "text.parse_math": False,
         }
     matplotlib.rcParams.update(_STYLE)
     return dict(_STYLE)
@@ -883,6 +885,12 @@ def figure_vintage_movement(movement: pd.DataFrame, earlier_label: str, later_la
         return {k: i + 1 for i, k in enumerate(order)}
 
     left, right = positions("rank_earlier"), positions("rank_later")
+
+    def label(column: str, name: str) -> str:
+        r = m.at[name, column]
+        tied = int((m[column] == r).sum()) > 1
+        return f"{int(r)}{'=' if tied else ''}"
+
     n_right = max(len(right), 1)
     n = max(len(left), len(right), 1)
     for name in sorted(m.index, key=str):
@@ -896,9 +904,9 @@ def figure_vintage_movement(movement: pd.DataFrame, earlier_label: str, later_la
         elif a is not None:
             ax.plot([0], [a], color=GREY, marker="x", markersize=4)
         if b is not None:
-            ax.text(1.03, b, f"{int(m.at[name, 'rank_later'])}  {_short(name, 30)}", va="center", fontsize=7)
+            ax.text(1.03, b, f"{label('rank_later', name)}  {_short(name, 30)}", va="center", fontsize=7)
         if a is not None:
-            ax.text(-0.03, a, f"{_short(name, 30)}  {int(m.at[name, 'rank_earlier'])}", va="center", ha="right", fontsize=7)
+            ax.text(-0.03, a, f"{_short(name, 30)}  {label('rank_earlier', name)}", va="center", ha="right", fontsize=7)
     ax.set_xlim(-0.75, 1.75)
     ax.set_ylim(n + 1, 0)
     ax.set_xticks([0, 1], [earlier_label, later_label])
