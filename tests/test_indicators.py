@@ -142,13 +142,14 @@ def test_cluster_graph_edges() -> None:
     assert sorted(tuple(sorted(e)) for e in g.edges()) == [("P", "Q"), ("Q", "R")]
 
 
+@pytest.mark.parametrize("dense", [True, False])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_fast_betweenness_equals_networkx(seed: int) -> None:
+def test_fast_betweenness_equals_networkx(seed: int, dense: bool) -> None:
     # random graphs, some disconnected, with isolated nodes
     g = nx.gnm_random_graph(60, 90 + 30 * seed, seed=seed)
     g.add_nodes_from(range(60, 64))
     ref = nx.betweenness_centrality(g, normalized=True)
-    fast = betweenness_matrix_bfs(g, batch_cells=700)  # several batches
+    fast = betweenness_matrix_bfs(g, batch_cells=700, dense=dense)  # several batches
     for v in g.nodes():
         assert fast[v] == pytest.approx(ref[v], rel=1e-12, abs=1e-15)
 

@@ -12,6 +12,7 @@ from scipy import stats
 from quantumclusters.indicators import INDICATORS
 from quantumclusters.robustness import (
     ROBUSTNESS_COLUMNS,
+    average_ranks,
     draw_weights,
     monte_carlo,
     oriented_spearman,
@@ -147,3 +148,9 @@ def test_rank_uncertainty() -> None:
     assert table.loc["A"].tolist() == [1.0, 1.0, 1.0]
     assert table.loc["E"].tolist() == [5.0, 5.0, 5.0]
     assert list(table.columns) == ["median_rank", "p05_rank", "p95_rank"]
+
+
+def test_average_ranks_equal_scipy_rankdata() -> None:
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 4, size=(7, 11)).astype(float)  # many ties
+    np.testing.assert_array_equal(average_ranks(values), stats.rankdata(values, axis=1))

@@ -49,6 +49,11 @@ __all__ = [
     "Params",
     "Detection",
     "GroupFinding",
+    "Encoded",
+    "encode",
+    "positions",
+    "dbscan_labels",
+    "merge_labels",
     "km_to_radians",
     "unit_vectors",
     "great_circle_km",
@@ -173,12 +178,63 @@ def great_circle_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: 
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
 
 
-# --------------------------------------------------------------------------- DBSCAN
+# --------------------------------------------------------------------------- encoding
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A counted database with identifiers replaced by positions, computed once per run.
+
+    ``institutions`` is sorted by ``institution_id`` (contract section 4.1) with a fresh
+    index; ``coll_a``, ``coll_b`` and ``fund_pos`` are the positions in it of the
+    collaboration partners and of the funded institutions (``-1`` when not counted).
+    Hashing a few million string identifiers is the costliest step of a large run, so
+    :func:`detect`, :func:`quantumclusters.indicators.compute_indicators` and the network
+    share this encoding instead of looking identifiers up again.
+    """
+
+    institutions: pd.DataFrame
+    coll_a: np.ndarray
+    coll_b: np.ndarray
+    fund_pos: np.ndarray
+
+    @property
+    def ids(self) -> pd.Index:
+        """The sorted institution ids (an ``Index`` named ``institution_id``)."""
+        return pd.Index(self.institutions["institution_id"], name="institution_id")
 
 
 def sort_institutions(institutions: pd.DataFrame) -> pd.DataFrame:
     """Institutions in ``institution_id`` order (contract section 4.1), fresh index."""
+    if institutions["institution_id"].is_monotonic_increasing:
+        return institutions.reset_index(drop=True)
     return institutions.sort_values("institution_id", kind="stable").reset_index(drop=True)
+
+
+def positions(ids: pd.Series | pd.Index, values: pd.Series) -> np.ndarray:
+    """Position of each of ``values`` in ``ids`` (``-1`` when absent), as int64."""
+    index = pd.Index(np.asarray(ids, dtype=object), dtype=object)
+    return index.get_indexer(np.asarray(values, dtype=object)).astype(np.int64)
+
+
+def encode(db: Database) -> Encoded:
+    """The :class:`Encoded` form of a (counted) database."""
+    inst = sort_institutions(db.institutions)
+    ids = inst["institution_id"]
+    return Encoded(
+        institutions=inst,
+        coll_a=positions(ids, db.collaborations["institution_a"]),
+        coll_b=positions(ids, db.collaborations["institution_b"]),
+        fund_pos=positions(ids, db.funding["institution_id"]),
+    )
+
+
+def _lookup(labels: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """``labels[pos]`` with position ``-1`` (not counted) giving :data:`NOISE`."""
+    return np.append(labels, NOISE)[pos]
+
+
+# --------------------------------------------------------------------------- DBSCAN
 
 
 def _radius_graph(points_rad: np.ndarray, radius: float, chunk_pairs: int = 20_000_000) -> sparse.csr_matrix:
@@ -197,8 +253,7 @@ def _radius_graph(points_rad: np.ndarray, radius: float, chunk_pairs: int = 20_0
     while start < n:
         # as many query points as fit in the pair budget (at least one)
         stop = int(np.searchsorted(indptr, indptr[start] + chunk_pairs, side="right")) - 1
-        stop = max(stop, start + 1)
-        stop = min(stop, n)
+        stop = min(max(stop, start + 1), n)
         neighbours = tree.query_radius(points_rad[start:stop], r=radius)
         if len(neighbours):
             indices[indptr[start] : indptr[stop]] = np.concatenate(neighbours)
@@ -207,9 +262,35 @@ def _radius_graph(points_rad: np.ndarray, radius: float, chunk_pairs: int = 20_0
     return sparse.csr_matrix((data, indices, indptr), shape=(n, n))
 
 
-def dbscan_groups(
-    institutions: pd.DataFrame, eps_km: float = 20.0, min_samples: int = 10
-) -> pd.Series:
+def _distinct_points(lat_deg: np.ndarray, lon_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (lat, lon) pairs in order of first appearance: (codes per point, (k, 2)
+    distinct coordinates in degrees). Pairs are hashed as complex numbers lat + i*lon."""
+    pair = np.empty(len(lat_deg), dtype=np.complex128)
+    pair.real = np.asarray(lat_deg, dtype=float)
+    pair.imag = np.asarray(lon_deg, dtype=float)
+    codes, distinct = pd.factorize(pair, sort=False)
+    points = np.column_stack([distinct.real, distinct.imag]).astype(float)
+    return codes.astype(np.int64), points
+
+
+def dbscan_labels(lat_deg: np.ndarray, lon_deg: np.ndarray, eps_km: float = 20.0, min_samples: int = 10) -> np.ndarray:
+    """DBSCAN labels of points given in ``institution_id`` order (contract section 4.2).
+
+    Runs scikit-learn's DBSCAN on the distinct coordinates (radians) with the number of
+    points at each as ``sample_weight``, over a haversine radius graph; identical to plain
+    ``DBSCAN(metric="haversine")`` on all points (module docstring)."""
+    if len(lat_deg) == 0:
+        return np.zeros(0, dtype=np.int64)
+    codes, points = _distinct_points(lat_deg, lon_deg)
+    weights = np.bincount(codes, minlength=len(points)).astype(float)
+    graph = _radius_graph(np.radians(points), km_to_radians(eps_km))
+    # the graph holds 1.0 for every neighbour pair; eps=1.0 keeps all of them
+    model = DBSCAN(eps=1.0, min_samples=min_samples, metric="precomputed")
+    labels = model.fit_predict(graph, sample_weight=weights)
+    return labels[codes].astype(np.int64)
+
+
+def dbscan_groups(institutions: pd.DataFrame, eps_km: float = 20.0, min_samples: int = 10) -> pd.Series:
     """DBSCAN labels per institution (contract section 4, steps 1-2).
 
     Haversine metric on (lat, lon) in radians, ``eps_km`` on a sphere of radius
@@ -222,22 +303,42 @@ def dbscan_groups(
     distinct coordinates with ``sample_weight`` (see the module docstring).
     """
     inst = sort_institutions(institutions)
-    ids = pd.Index(inst["institution_id"], name="institution_id")
-    if len(inst) == 0:
-        return pd.Series(np.zeros(0, dtype=np.int64), index=ids, name="label")
-    coords = np.radians(inst[["lat", "lon"]].to_numpy(dtype=float))
-    # distinct coordinates in order of first appearance
-    codes, distinct = pd.factorize(pd.MultiIndex.from_arrays([coords[:, 0], coords[:, 1]]), sort=False)
-    points = np.column_stack([distinct.get_level_values(0), distinct.get_level_values(1)]).astype(float)
-    weights = np.bincount(codes, minlength=len(points)).astype(float)
-    graph = _radius_graph(points, km_to_radians(eps_km))
-    # the graph holds 1.0 for every neighbour pair; eps=1.0 keeps all of them
-    model = DBSCAN(eps=1.0, min_samples=min_samples, metric="precomputed")
-    labels = model.fit_predict(graph, sample_weight=weights)
-    return pd.Series(labels[codes].astype(np.int64), index=ids, name="label")
+    labels = dbscan_labels(inst["lat"].to_numpy(float), inst["lon"].to_numpy(float), eps_km, min_samples)
+    return pd.Series(labels, index=pd.Index(inst["institution_id"], name="institution_id"), name="label")
 
 
 # --------------------------------------------------------------------------- merging
+
+
+def _n_groups(labels: np.ndarray) -> int:
+    return int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
+
+
+def _group_sums(labels: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(k, 3) sums of members' unit vectors and (k,) member counts per label."""
+    member = labels >= 0
+    lab = labels[member]
+    sums = np.column_stack([np.bincount(lab, weights=vectors[member, j], minlength=k) for j in range(3)])
+    return sums, np.bincount(lab, minlength=k)
+
+
+def _centroid_table(labels: np.ndarray, vectors: np.ndarray) -> pd.DataFrame:
+    k = _n_groups(labels)
+    sums, counts = _group_sums(labels, vectors, k)
+    lat, lon = _vectors_to_latlon(sums) if k else (np.zeros(0), np.zeros(0))
+    frame = pd.DataFrame(
+        {"lat": lat, "lon": lon, "institutions": counts.astype(np.int64), "x": sums[:, 0], "y": sums[:, 1], "z": sums[:, 2]},
+        index=pd.Index(np.arange(k, dtype=np.int64), name="label"),
+    )
+    return frame[frame["institutions"] > 0]
+
+
+def _aligned_labels(institutions: pd.DataFrame, labels: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
+    """Sorted institutions and their labels as an array (``NOISE`` where unlabelled)."""
+    inst = sort_institutions(institutions)
+    pos = positions(labels.index, inst["institution_id"])
+    lab = np.append(labels.to_numpy(dtype=np.int64), NOISE)[pos]
+    return inst, lab
 
 
 def group_centroids(institutions: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
@@ -246,17 +347,21 @@ def group_centroids(institutions: pd.DataFrame, labels: pd.Series) -> pd.DataFra
     Returns a frame indexed by label (noise excluded) with ``lat``, ``lon`` (degrees),
     ``institutions`` and the vector sums ``x``, ``y``, ``z``.
     """
-    lab = labels[labels != NOISE]
-    inst = institutions.set_index("institution_id").loc[lab.index]
-    vec = unit_vectors(inst["lat"].to_numpy(), inst["lon"].to_numpy())
-    frame = pd.DataFrame(vec, columns=["x", "y", "z"])
-    frame["label"] = lab.to_numpy()
-    sums = frame.groupby("label", sort=True)[["x", "y", "z"]].sum()
-    sums["institutions"] = frame.groupby("label", sort=True).size()
-    lat, lon = _vectors_to_latlon(sums[["x", "y", "z"]].to_numpy())
-    sums["lat"] = lat
-    sums["lon"] = lon
-    return sums[["lat", "lon", "institutions", "x", "y", "z"]]
+    inst, lab = _aligned_labels(institutions, labels)
+    return _centroid_table(lab, unit_vectors(inst["lat"].to_numpy(float), inst["lon"].to_numpy(float)))
+
+
+def _links(labels: np.ndarray, coll_a: np.ndarray, coll_b: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(internal (k,), a, b, n): internal collaborations per group and the joining
+    collaborations per pair of groups a < b."""
+    la, lb = _lookup(labels, coll_a), _lookup(labels, coll_b)
+    both = (la >= 0) & (lb >= 0)
+    la, lb = la[both], lb[both]
+    same = la == lb
+    internal = np.bincount(la[same], minlength=k).astype(np.int64)
+    lo, hi = np.minimum(la[~same], lb[~same]), np.maximum(la[~same], lb[~same])
+    keys, n = np.unique(lo * max(k, 1) + hi, return_counts=True)
+    return internal, keys // max(k, 1), keys % max(k, 1), n.astype(np.int64)
 
 
 def collaboration_links(collaborations: pd.DataFrame, labels: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
@@ -266,19 +371,70 @@ def collaboration_links(collaborations: pd.DataFrame, labels: pd.Series) -> tupl
     partners in the group); ``links`` with columns ``a < b`` and ``links`` (collaborations
     joining a member of ``a`` with a member of ``b``). Vectorised.
     """
-    la = labels.reindex(collaborations["institution_a"]).to_numpy()
-    lb = labels.reindex(collaborations["institution_b"]).to_numpy()
-    la = np.where(np.isnan(la.astype(float)), NOISE, la).astype(np.int64)
-    lb = np.where(np.isnan(lb.astype(float)), NOISE, lb).astype(np.int64)
-    both = (la != NOISE) & (lb != NOISE)
-    la, lb = la[both], lb[both]
-    same = la == lb
-    internal = pd.Series(la[same]).value_counts().sort_index()
-    lo, hi = np.minimum(la[~same], lb[~same]), np.maximum(la[~same], lb[~same])
-    links = (
-        pd.DataFrame({"a": lo, "b": hi}).groupby(["a", "b"], sort=True).size().rename("links").reset_index()
+    lab = labels.to_numpy(dtype=np.int64)
+    k = _n_groups(lab)
+    internal, a, b, n = _links(
+        lab, positions(labels.index, collaborations["institution_a"]), positions(labels.index, collaborations["institution_b"]), k
     )
-    return internal, links
+    internal_s = pd.Series(internal, index=pd.Index(np.arange(k), name="label"))
+    return internal_s[internal_s > 0], pd.DataFrame({"a": a, "b": b, "links": n})
+
+
+def merge_labels(
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    coll_a: np.ndarray,
+    coll_b: np.ndarray,
+    merge_km: float = 20.0,
+    min_links: int = 5,
+    min_share: float = 0.2,
+) -> np.ndarray:
+    """Positional core of :func:`merge_groups` (labels and unit vectors in the same order,
+    collaboration partners as positions)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    k = _n_groups(labels)
+    if k == 0:
+        return labels.copy()
+    vec, _ = _group_sums(labels, vectors, k)
+    internal, a, b, n = _links(labels, coll_a, coll_b, k)
+    parent = np.arange(k)
+    max_angle = km_to_radians(merge_km)
+    while len(a):
+        cand = np.flatnonzero(n >= min_links)
+        if len(cand) == 0:
+            break
+        ca, cb, cn = a[cand], b[cand], n[cand]
+        angle = _angle_between(vec[ca], vec[cb])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # "at least 20% of the internal collaborations of either group"; a group without
+            # internal collaborations is always met (any joining share is >= 20% of 0)
+            share_a = np.where(internal[ca] > 0, cn / np.maximum(internal[ca], 1), np.inf)
+            share_b = np.where(internal[cb] > 0, cn / np.maximum(internal[cb], 1), np.inf)
+        ok = np.flatnonzero((angle <= max_angle) & ((share_a >= min_share) | (share_b >= min_share)))
+        if len(ok) == 0:
+            break
+        # closest centroids first; ties by (a, b)
+        best = ok[np.lexsort((cb[ok], ca[ok], angle[ok]))[0]]
+        keep, drop = int(ca[best]), int(cb[best])
+        internal[keep] += internal[drop] + int(cn[best])
+        internal[drop] = 0
+        vec[keep] += vec[drop]
+        vec[drop] = 0.0
+        parent[parent == drop] = keep
+        # relabel the pair table and re-aggregate
+        a = np.where(a == drop, keep, a)
+        b = np.where(b == drop, keep, b)
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        not_self = lo != hi
+        keys, inverse = np.unique(lo[not_self] * k + hi[not_self], return_inverse=True)
+        n = np.bincount(inverse, weights=n[not_self], minlength=len(keys)).astype(np.int64)
+        a, b = keys // k, keys % k
+    merged = np.where(labels == NOISE, NOISE, parent[np.maximum(labels, 0)])
+    # renumber 0, 1, ... in order of the smallest original label (the surviving parent)
+    survivors = np.unique(merged[merged != NOISE])
+    renumber = np.full(k, NOISE, dtype=np.int64)
+    renumber[survivors] = np.arange(len(survivors))
+    return np.where(merged == NOISE, NOISE, renumber[np.maximum(merged, 0)]).astype(np.int64)
 
 
 def merge_groups(
@@ -296,66 +452,47 @@ def merge_groups(
     two, and (iii) those joining collaborations are at least ``min_share`` of the internal
     collaborations of either group. The qualifying pair with the closest centroids is merged
     first (ties: smaller labels first), figures are recomputed, and this repeats until no pair
-    qualifies. Returns labels indexed like ``labels``; merged groups take the smaller label and
-    the result is renumbered 0, 1, ... in order of the smallest original label.
+    qualifies. Returns labels indexed like ``labels`` (sorted ids); merged groups take the
+    smaller label and the result is renumbered 0, 1, ... in order of the smallest original
+    label.
     """
-    labels = labels.astype(np.int64)
-    if (labels != NOISE).sum() == 0:
-        return labels.copy()
-    cent = group_centroids(institutions, labels)
-    n_groups = int(cent.index.max()) + 1
-    vec = np.zeros((n_groups, 3))
-    vec[cent.index.to_numpy()] = cent[["x", "y", "z"]].to_numpy()
-    internal_s, links_df = collaboration_links(collaborations, labels)
-    internal = np.zeros(n_groups, dtype=np.int64)
-    internal[internal_s.index.to_numpy(dtype=np.int64)] = internal_s.to_numpy()
-    a = links_df["a"].to_numpy(dtype=np.int64)
-    b = links_df["b"].to_numpy(dtype=np.int64)
-    n = links_df["links"].to_numpy(dtype=np.int64)
-    parent = np.arange(n_groups)
-    max_angle = km_to_radians(merge_km)
-    while len(a):
-        cand = np.flatnonzero(n >= min_links)
-        if len(cand) == 0:
-            break
-        ca, cb, cn = a[cand], b[cand], n[cand]
-        angle = _angle_between(vec[ca], vec[cb])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share_a = np.where(internal[ca] > 0, cn / np.maximum(internal[ca], 1), np.inf)
-            share_b = np.where(internal[cb] > 0, cn / np.maximum(internal[cb], 1), np.inf)
-        ok = (angle <= max_angle) & ((share_a >= min_share) | (share_b >= min_share))
-        if not ok.any():
-            break
-        ok_idx = np.flatnonzero(ok)
-        # closest centroids first; ties by (a, b)
-        best = ok_idx[np.lexsort((cb[ok_idx], ca[ok_idx], angle[ok_idx]))[0]]
-        keep, drop = int(ca[best]), int(cb[best])
-        internal[keep] += internal[drop] + int(cn[best])
-        internal[drop] = 0
-        vec[keep] += vec[drop]
-        vec[drop] = 0.0
-        parent[parent == drop] = keep
-        # relabel the pair table and re-aggregate
-        a = np.where(a == drop, keep, a)
-        b = np.where(b == drop, keep, b)
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        not_self = lo != hi
-        pairs = pd.DataFrame({"a": lo[not_self], "b": hi[not_self], "n": n[not_self]})
-        pairs = pairs.groupby(["a", "b"], sort=True)["n"].sum().reset_index()
-        a = pairs["a"].to_numpy(dtype=np.int64)
-        b = pairs["b"].to_numpy(dtype=np.int64)
-        n = pairs["n"].to_numpy(dtype=np.int64)
-    raw = labels.to_numpy()
-    merged = np.where(raw == NOISE, NOISE, parent[np.where(raw == NOISE, 0, raw)])
-    # renumber in order of smallest original label (= parent id, which is the smallest)
-    survivors = np.unique(merged[merged != NOISE])
-    renumber = np.full(n_groups, NOISE, dtype=np.int64)
-    renumber[survivors] = np.arange(len(survivors))
-    out = np.where(merged == NOISE, NOISE, renumber[np.where(merged == NOISE, 0, merged)])
-    return pd.Series(out.astype(np.int64), index=labels.index, name="label")
+    inst, lab = _aligned_labels(institutions, labels)
+    ids = inst["institution_id"]
+    merged = merge_labels(
+        lab,
+        unit_vectors(inst["lat"].to_numpy(float), inst["lon"].to_numpy(float)),
+        positions(ids, collaborations["institution_a"]),
+        positions(ids, collaborations["institution_b"]),
+        merge_km,
+        min_links,
+        min_share,
+    )
+    out = pd.Series(merged, index=pd.Index(ids, name="institution_id"), name="label")
+    return out.reindex(labels.index)
 
 
 # --------------------------------------------------------------------------- naming
+
+
+def _nearest_area_index(lat_deg: np.ndarray, lon_deg: np.ndarray, areas_sorted: pd.DataFrame, naming_km: float) -> np.ndarray:
+    """Row in ``areas_sorted`` (sorted by area_id) of each point's nearest area centre
+    within ``naming_km`` (inclusive), ``-1`` if none; equal distances: smaller area_id.
+    Computed once per distinct coordinate."""
+    if len(areas_sorted) == 0 or len(lat_deg) == 0:
+        return np.full(len(lat_deg), -1, dtype=np.int64)
+    codes, points = _distinct_points(lat_deg, lon_deg)
+    tree = BallTree(np.radians(areas_sorted[["lat", "lon"]].to_numpy(dtype=float)), metric="haversine")
+    k = min(2, len(areas_sorted))
+    dist, idx = tree.query(np.radians(points), k=k)
+    choice = idx[:, 0]
+    if k == 2:
+        choice = np.where(dist[:, 1] == dist[:, 0], np.minimum(idx[:, 0], idx[:, 1]), choice)
+    choice = np.where(dist[:, 0] <= km_to_radians(naming_km), choice, -1)
+    return choice[codes].astype(np.int64)
+
+
+def _sorted_areas(areas: pd.DataFrame) -> pd.DataFrame:
+    return areas.sort_values("area_id", kind="stable").reset_index(drop=True)
 
 
 def nearest_areas(institutions: pd.DataFrame, areas: pd.DataFrame, naming_km: float = 50.0) -> pd.Series:
@@ -364,28 +501,51 @@ def nearest_areas(institutions: pd.DataFrame, areas: pd.DataFrame, naming_km: fl
 
     Equal distances go to the smaller ``area_id``. Indexed by ``institution_id``.
     """
-    ids = pd.Index(institutions["institution_id"], name="institution_id")
-    out = pd.Series(pd.NA, index=ids, dtype="string", name="area_id")
-    if len(areas) == 0 or len(institutions) == 0:
-        return out
-    ar = areas.sort_values("area_id", kind="stable").reset_index(drop=True)
-    tree = BallTree(np.radians(ar[["lat", "lon"]].to_numpy(dtype=float)), metric="haversine")
-    pts = np.radians(institutions[["lat", "lon"]].to_numpy(dtype=float))
-    k = min(2, len(ar))
-    dist, idx = tree.query(pts, k=k)
-    choice = idx[:, 0]
-    if k == 2:
-        tie = dist[:, 1] == dist[:, 0]
-        choice = np.where(tie, np.minimum(idx[:, 0], idx[:, 1]), choice)
-    within = dist[:, 0] <= km_to_radians(naming_km)
-    area_ids = ar["area_id"].to_numpy(dtype=object)[choice]
-    out[:] = np.where(within, area_ids, None)
-    return out
+    ar = _sorted_areas(areas)
+    idx = _nearest_area_index(institutions["lat"].to_numpy(float), institutions["lon"].to_numpy(float), ar, naming_km)
+    ids = np.append(ar["area_id"].to_numpy(dtype=object), None)[idx]
+    return pd.Series(ids, index=pd.Index(institutions["institution_id"], name="institution_id"), dtype="string", name="area_id")
 
 
 def unnamed_label(lat: float, lon: float) -> str:
     """Name of a group no member votes for: ``Unnamed (lat, lon)``, centroid to 2 decimals."""
     return f"Unnamed ({lat:.2f}, {lon:.2f})"
+
+
+def _name_table(
+    labels: np.ndarray, lat: np.ndarray, lon: np.ndarray, vectors: np.ndarray, areas: pd.DataFrame, naming_km: float
+) -> pd.DataFrame:
+    """Positional core of :func:`name_groups`."""
+    groups = _centroid_table(labels, vectors)[["lat", "lon", "institutions"]]
+    groups.insert(0, "area_id", pd.Series(pd.NA, index=groups.index, dtype="string"))
+    groups.insert(1, "area", pd.Series("", index=groups.index, dtype="string"))
+    if len(groups) == 0:
+        return groups
+    ar = _sorted_areas(areas)
+    member = labels >= 0
+    vote = _nearest_area_index(lat[member], lon[member], ar, naming_km)
+    voted = vote >= 0
+    n_areas = max(len(ar), 1)
+    keys, votes = np.unique(labels[member][voted] * n_areas + vote[voted], return_counts=True)
+    if len(keys):
+        tally = pd.DataFrame({"label": keys // n_areas, "area": keys % n_areas, "votes": votes})
+        tally["distance_km"] = great_circle_km(
+            groups.loc[tally["label"], "lat"].to_numpy(),
+            groups.loc[tally["label"], "lon"].to_numpy(),
+            ar["lat"].to_numpy(dtype=float)[tally["area"]],
+            ar["lon"].to_numpy(dtype=float)[tally["area"]],
+        )
+        # most votes; ties: nearer area centre to the centroid, then smaller area_id
+        tally = tally.sort_values(["label", "votes", "distance_km", "area"], ascending=[True, False, True, True], kind="stable")
+        winner = tally.drop_duplicates("label", keep="first")
+        groups.loc[winner["label"].to_numpy(), "area_id"] = ar["area_id"].to_numpy(dtype=object)[winner["area"]]
+        groups.loc[winner["label"].to_numpy(), "area"] = ar["name"].to_numpy(dtype=object)[winner["area"]]
+    unnamed = groups["area_id"].isna()
+    if unnamed.any():
+        groups.loc[unnamed, "area"] = [
+            unnamed_label(la, lo) for la, lo in zip(groups.loc[unnamed, "lat"], groups.loc[unnamed, "lon"])
+        ]
+    return groups
 
 
 def name_groups(
@@ -399,43 +559,9 @@ def name_groups(
     Returns a frame indexed by label: ``area_id`` (missing when unnamed), ``area`` (the
     base name, before `` (2)`` suffixes), ``lat``, ``lon`` (centroid), ``institutions``.
     """
-    cent = group_centroids(institutions, labels)
-    groups = cent[["lat", "lon", "institutions"]].copy()
-    groups.insert(0, "area_id", pd.Series(pd.NA, index=groups.index, dtype="string"))
-    groups.insert(1, "area", pd.Series("", index=groups.index, dtype="string"))
-    if len(groups) == 0:
-        return groups
-    members = labels[labels != NOISE]
-    inst = institutions.set_index("institution_id").loc[members.index].reset_index()
-    votes = nearest_areas(inst, areas, naming_km)
-    tally = (
-        pd.DataFrame({"label": members.to_numpy(), "area_id": votes.to_numpy()})
-        .dropna(subset=["area_id"])
-        .groupby(["label", "area_id"], sort=True)
-        .size()
-        .rename("votes")
-        .reset_index()
-    )
-    if len(tally):
-        ar = areas.set_index("area_id")
-        tally["distance_km"] = great_circle_km(
-            groups.loc[tally["label"], "lat"].to_numpy(),
-            groups.loc[tally["label"], "lon"].to_numpy(),
-            ar.loc[tally["area_id"], "lat"].to_numpy(dtype=float),
-            ar.loc[tally["area_id"], "lon"].to_numpy(dtype=float),
-        )
-        tally = tally.sort_values(
-            ["label", "votes", "distance_km", "area_id"], ascending=[True, False, True, True], kind="stable"
-        )
-        winner = tally.drop_duplicates("label", keep="first").set_index("label")
-        groups.loc[winner.index, "area_id"] = winner["area_id"].astype("string")
-        groups.loc[winner.index, "area"] = ar.loc[winner["area_id"], "name"].astype("string").to_numpy()
-    unnamed = groups["area_id"].isna()
-    if unnamed.any():
-        groups.loc[unnamed, "area"] = [
-            unnamed_label(la, lo) for la, lo in zip(groups.loc[unnamed, "lat"], groups.loc[unnamed, "lon"])
-        ]
-    return groups
+    inst, lab = _aligned_labels(institutions, labels)
+    lat, lon = inst["lat"].to_numpy(float), inst["lon"].to_numpy(float)
+    return _name_table(lab, lat, lon, unit_vectors(lat, lon), areas, naming_km)
 
 
 def unique_names(base: pd.Series, size: pd.Series, tiebreak: pd.Series, taken: frozenset[str] = frozenset()) -> pd.Series:
@@ -446,22 +572,32 @@ def unique_names(base: pd.Series, size: pd.Series, tiebreak: pd.Series, taken: f
     """
     frame = pd.DataFrame({"base": base, "size": size, "tiebreak": tiebreak})
     order = frame.sort_values(["base", "size", "tiebreak"], ascending=[True, False, True], kind="stable")
-    names: dict[object, str] = {}
-    used = set(taken)
-    for base_name, group in order.groupby("base", sort=False):
-        k = 1
-        for key in group.index:
+    rank = order.groupby("base", sort=False).cumcount().to_numpy() + 1
+    clash = order["base"].duplicated(keep=False).to_numpy() | order["base"].isin(taken).to_numpy()
+    names = pd.Series(order["base"].to_numpy(dtype=object), index=order.index, dtype=object)
+    if clash.any():
+        # only groups whose base name is shared (or taken) need numbering: few of them
+        used = set(taken)
+        for key, base_name, r in zip(order.index[clash], order["base"].to_numpy(dtype=object)[clash], rank[clash]):
+            k = int(r)
             candidate = str(base_name) if k == 1 else f"{base_name} ({k})"
             while candidate in used:
                 k += 1
                 candidate = f"{base_name} ({k})"
             names[key] = candidate
             used.add(candidate)
-            k += 1
-    return pd.Series([names[k] for k in frame.index], index=frame.index, dtype="string", name="name")
+    return names.reindex(frame.index).astype("string").rename("name")
 
 
 # --------------------------------------------------------------------------- thresholds
+
+
+def _disclosed_per_institution(enc: Encoded, funding: pd.DataFrame) -> np.ndarray:
+    """Disclosed funding (vc/equity/debt) per institution position (all types)."""
+    disclosed = funding["kind"].isin(_DISCLOSED).to_numpy() & (enc.fund_pos >= 0)
+    return np.bincount(
+        enc.fund_pos[disclosed], weights=funding["amount_usd"].to_numpy(float)[disclosed], minlength=len(enc.institutions)
+    )
 
 
 def startup_disclosed_funding(institutions: pd.DataFrame, funding: pd.DataFrame) -> pd.Series:
@@ -472,24 +608,32 @@ def startup_disclosed_funding(institutions: pd.DataFrame, funding: pd.DataFrame)
     return sums.reindex(pd.Index(startups, name="institution_id"), fill_value=0.0).astype(float)
 
 
-def group_funding_summary(
-    institutions: pd.DataFrame, funding: pd.DataFrame, labels: pd.Series
-) -> pd.DataFrame:
+def _funding_summary(labels: np.ndarray, startup_usd: np.ndarray, k: int) -> pd.DataFrame:
+    """Per label 0..k-1: funded_startups, combined_usd, largest_usd (``startup_usd`` is the
+    disclosed funding per institution position, 0 for non-startups)."""
+    funded = (startup_usd > 0) & (labels >= 0)
+    lab, usd = labels[funded], startup_usd[funded]
+    largest = np.zeros(k)
+    np.maximum.at(largest, lab, usd)
+    return pd.DataFrame(
+        {
+            "funded_startups": np.bincount(lab, minlength=k).astype(np.int64),
+            "combined_usd": np.bincount(lab, weights=usd, minlength=k),
+            "largest_usd": largest,
+        },
+        index=pd.Index(np.arange(k, dtype=np.int64), name="label"),
+    )
+
+
+def group_funding_summary(institutions: pd.DataFrame, funding: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     """Per group: ``funded_startups`` (startups with disclosed funding > 0),
     ``combined_usd`` (their total) and ``largest_usd`` (the best-funded startup)."""
     per_startup = startup_disclosed_funding(institutions, funding)
-    per_startup = per_startup[per_startup > 0]
-    lab = labels.reindex(per_startup.index)
-    frame = pd.DataFrame({"label": lab.to_numpy(), "usd": per_startup.to_numpy()})
-    frame = frame[frame["label"].notna() & (frame["label"] != NOISE)]
-    grouped = frame.groupby("label", sort=True)["usd"]
-    out = pd.DataFrame(
-        {"funded_startups": grouped.size(), "combined_usd": grouped.sum(), "largest_usd": grouped.max()}
-    )
-    all_labels = pd.Index(np.unique(labels[labels != NOISE].to_numpy()), name="label")
-    out = out.reindex(all_labels)
-    out["funded_startups"] = out["funded_startups"].fillna(0).astype(np.int64)
-    return out.fillna({"combined_usd": 0.0, "largest_usd": 0.0})
+    lab = labels.reindex(per_startup.index).fillna(NOISE).to_numpy(dtype=np.int64)
+    k = _n_groups(labels.to_numpy(dtype=np.int64))
+    summary = _funding_summary(lab, per_startup.to_numpy(float), k)
+    present = np.unique(labels[labels != NOISE].to_numpy(dtype=np.int64))
+    return summary.loc[present]
 
 
 def cluster_qualifies(
@@ -518,19 +662,30 @@ def quasi_cluster_qualifies(
     )
 
 
-def _collaborations_touching(collaborations: pd.DataFrame, labels: pd.Series) -> pd.Series:
+def _collaborations_touching(labels: np.ndarray, coll_a: np.ndarray, coll_b: np.ndarray, k: int) -> np.ndarray:
     """Per group, collaborations with at least one partner in it (each counted once)."""
-    la = labels.reindex(collaborations["institution_a"]).to_numpy(dtype=float)
-    lb = labels.reindex(collaborations["institution_b"]).to_numpy(dtype=float)
-    idx = np.arange(len(collaborations))
-    long = pd.DataFrame({"c": np.concatenate([idx, idx]), "label": np.concatenate([la, lb])})
-    long = long[long["label"].notna() & (long["label"] != NOISE)].drop_duplicates()
-    counts = long.groupby("label", sort=True).size()
-    counts.index = counts.index.astype(np.int64)
-    return counts
+    la, lb = _lookup(labels, coll_a), _lookup(labels, coll_b)
+    return np.bincount(la[la >= 0], minlength=k) + np.bincount(lb[(lb >= 0) & (lb != la)], minlength=k)
 
 
 # --------------------------------------------------------------------------- passes
+
+
+def _find(enc: Encoded, member: np.ndarray, areas: pd.DataFrame, min_samples: int, params: Params) -> GroupFinding:
+    """Steps 2-4 over the institutions where ``member`` is True (positional)."""
+    inst = enc.institutions
+    lat, lon = inst["lat"].to_numpy(float), inst["lon"].to_numpy(float)
+    vectors = unit_vectors(lat, lon)
+    raw = np.full(len(inst), NOISE, dtype=np.int64)
+    raw[member] = dbscan_labels(lat[member], lon[member], params.eps_km, min_samples)
+    merged = merge_labels(
+        raw, vectors, enc.coll_a, enc.coll_b, params.merge_km, params.merge_min_links, params.merge_min_share
+    )
+    groups = _name_table(merged, lat, lon, vectors, areas, params.naming_km)
+    ids = enc.ids
+    return GroupFinding(
+        dbscan=pd.Series(raw, index=ids, name="label"), merged=pd.Series(merged, index=ids, name="label"), groups=groups
+    )
 
 
 def find_groups(
@@ -542,145 +697,146 @@ def find_groups(
 ) -> GroupFinding:
     """Steps 2-4 of contract section 4 over ``institutions``: DBSCAN, merge, name."""
     inst = sort_institutions(institutions)
-    raw = dbscan_groups(inst, params.eps_km, min_samples)
-    merged = merge_groups(inst, raw, collaborations, params.merge_km, params.merge_min_links, params.merge_min_share)
-    groups = name_groups(inst, merged, areas, params.naming_km)
-    return GroupFinding(dbscan=raw, merged=merged, groups=groups)
+    ids = inst["institution_id"]
+    enc = Encoded(
+        institutions=inst,
+        coll_a=positions(ids, collaborations["institution_a"]),
+        coll_b=positions(ids, collaborations["institution_b"]),
+        fund_pos=np.zeros(0, dtype=np.int64),
+    )
+    return _find(enc, np.ones(len(inst), dtype=bool), areas, min_samples, params)
 
 
-def _area_columns(groups: pd.DataFrame, areas: pd.DataFrame, members: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+def _area_columns(groups: pd.DataFrame, areas: pd.DataFrame, labels: np.ndarray, country: np.ndarray) -> pd.DataFrame:
     """country, region, population, gdp_usd per group (from its area; an unnamed group takes
     its members' most common country, ties alphabetical, and has no population or GDP)."""
     ar = areas.set_index("area_id")
+    named = groups["area_id"].notna().to_numpy()
     out = pd.DataFrame(index=groups.index)
-    named = groups["area_id"].notna()
-    country = pd.Series("", index=groups.index, dtype="string")
-    population = pd.Series(np.nan, index=groups.index, dtype=float)
-    gdp = pd.Series(np.nan, index=groups.index, dtype=float)
+    out["country"] = pd.Series("", index=groups.index, dtype="string")
+    out["population"] = np.nan
+    out["gdp_usd"] = np.nan
     if named.any():
-        ids = groups.loc[named, "area_id"].astype(str)
-        country[named] = ar.loc[ids, "country"].astype("string").to_numpy()
-        population[named] = ar.loc[ids, "population"].to_numpy(dtype=float)
-        gdp[named] = ar.loc[ids, "gdp_usd"].to_numpy(dtype=float)
+        ids = groups.loc[named, "area_id"].to_numpy(dtype=object)
+        out.loc[named, "country"] = ar.loc[ids, "country"].to_numpy(dtype=object)
+        out.loc[named, "population"] = ar.loc[ids, "population"].to_numpy(dtype=float)
+        out.loc[named, "gdp_usd"] = ar.loc[ids, "gdp_usd"].to_numpy(dtype=float)
     if (~named).any():
-        lab = labels[labels != NOISE]
-        mem = members.set_index("institution_id").loc[lab.index, ["country"]].copy()
-        mem["label"] = lab.to_numpy()
-        tally = mem.groupby(["label", "country"], sort=True).size().rename("n").reset_index()
+        unnamed = groups.index[~named].to_numpy()
+        pick = np.isin(labels, unnamed)
+        tally = pd.DataFrame({"label": labels[pick], "country": country[pick]}).value_counts().rename("n").reset_index()
         tally = tally.sort_values(["label", "n", "country"], ascending=[True, False, True], kind="stable")
         top = tally.drop_duplicates("label").set_index("label")["country"]
-        unnamed_idx = groups.index[~named]
-        country[unnamed_idx] = top.reindex(unnamed_idx).astype("string").to_numpy()
-    out["country"] = country
-    out["region"] = pd.Series([region_of(c) if c else "" for c in country], index=groups.index, dtype="string")
-    out["population"] = population
-    out["gdp_usd"] = gdp
-    return out
+        out.loc[unnamed, "country"] = top.reindex(unnamed).to_numpy(dtype=object)
+    regions = {c: region_of(c) for c in out["country"].dropna().unique() if c}
+    out["region"] = out["country"].map(lambda c: regions.get(c, "")).astype("string")
+    return out[["country", "region", "population", "gdp_usd"]]
 
 
-def detect(db: Database, params: Params = Params()) -> Detection:
+def detect(db: Database, params: Params = Params(), encoded: Encoded | None = None) -> Detection:
     """Clusters and quasi-clusters of the counted database ``db`` (contract section 4).
 
-    ``db`` must already be cut off (:func:`quantumclusters.schema.apply_cutoff`).
+    ``db`` must already be cut off (:func:`quantumclusters.schema.apply_cutoff`);
+    ``encoded`` is its :func:`encode` (computed here when not given).
 
     Pass 1: DBSCAN (``min_samples``), merge, name; a group is a cluster when it meets
     :func:`cluster_qualifies`. Pass 2: the same steps with ``quasi_min_samples`` over the
     counted institutions in no cluster; a group is a quasi-cluster when it meets
     :func:`quasi_cluster_qualifies`; Tier 1 when one of its startups' disclosed funding
-    exceeds USD 5 M. Names get `` (2)`` suffixes by decreasing size, clusters first, then
-    quasi-clusters (numbering continues after the clusters' names, so every name is unique).
+    exceeds USD 5 M. Names get `` (2)`` suffixes by decreasing size (ties: smallest member
+    id), clusters first, then quasi-clusters (numbering continues after the clusters'
+    names, so every name is unique).
     """
-    funding, collaborations, areas = db.funding, db.collaborations, db.areas
-    inst = sort_institutions(db.institutions)
-    types = inst.set_index("institution_id")["type"]
+    enc = encoded if encoded is not None else encode(db)
+    inst = enc.institutions
+    n = len(inst)
+    types = inst["type"].to_numpy(dtype=object)
+    country = inst["country"].to_numpy(dtype=object)
+    ids_arr = inst["institution_id"].to_numpy(dtype=object)
+    is_startup = types == "startup"
+    startup_usd = np.where(is_startup, _disclosed_per_institution(enc, db.funding), 0.0)
+
+    def first_member(labels: np.ndarray, k: int) -> np.ndarray:
+        """Smallest member id per label (ids are sorted, so the first position)."""
+        first = np.full(k, n, dtype=np.int64)
+        member = labels >= 0
+        np.minimum.at(first, labels[member], np.flatnonzero(member))
+        return np.append(ids_arr, "")[first]
 
     # pass 1: clusters
-    p1 = find_groups(inst, collaborations, areas, params.min_samples, params)
-    fund1 = group_funding_summary(inst, funding, p1.merged)
-    g1 = p1.groups.join(fund1)
-    g1["is_cluster"] = cluster_qualifies(
-        g1["institutions"], g1["funded_startups"], g1["combined_usd"], g1["largest_usd"], params
-    )
-    cluster_labels = g1.index[g1["is_cluster"]]
-    in_cluster = p1.merged.isin(cluster_labels) & (p1.merged != NOISE)
+    p1 = _find(enc, np.ones(n, dtype=bool), db.areas, params.min_samples, params)
+    lab1 = p1.merged.to_numpy()
+    k1 = _n_groups(lab1)
+    g1 = p1.groups.join(_funding_summary(lab1, startup_usd, k1))
+    g1["is_cluster"] = cluster_qualifies(g1["institutions"], g1["funded_startups"], g1["combined_usd"], g1["largest_usd"], params)
+    is_cluster_label = np.zeros(k1 + 1, dtype=bool)
+    is_cluster_label[g1.index[g1["is_cluster"]].to_numpy()] = True
+    in_cluster = is_cluster_label[np.where(lab1 >= 0, lab1, k1)]
 
     # pass 2: quasi-clusters among the rest
-    rest = inst[~inst["institution_id"].isin(in_cluster.index[in_cluster.to_numpy()])]
-    p2 = find_groups(rest, collaborations, areas, params.quasi_min_samples, params)
+    p2 = _find(enc, ~in_cluster, db.areas, params.quasi_min_samples, params)
+    lab2 = p2.merged.to_numpy()
+    k2 = _n_groups(lab2)
     g2 = p2.groups.copy()
-    g2["collaborations"] = _collaborations_touching(collaborations, p2.merged).reindex(g2.index, fill_value=0)
-    g2["collaborations"] = g2["collaborations"].astype(np.int64)
-    per_startup = startup_disclosed_funding(inst, funding)
-    lab2 = p2.merged.reindex(per_startup.index)
-    top_funding = (
-        pd.DataFrame({"label": lab2.to_numpy(), "usd": per_startup.to_numpy()})
-        .dropna(subset=["label"])
-        .groupby("label")["usd"]
-        .max()
-    )
-    top_funding.index = top_funding.index.astype(np.int64)
-    g2["largest_usd"] = top_funding.reindex(g2.index, fill_value=0.0).astype(float)
+    g2["collaborations"] = _collaborations_touching(lab2, enc.coll_a, enc.coll_b, k2)[g2.index.to_numpy()].astype(np.int64)
+    g2["largest_usd"] = _funding_summary(lab2, startup_usd, k2)["largest_usd"].reindex(g2.index).to_numpy()
     g2["is_quasi_cluster"] = quasi_cluster_qualifies(g2["institutions"], g2["collaborations"], params)
     g2["tier"] = np.where(g2["largest_usd"] > params.tier1_exceeding_usd, 1, 2).astype(np.int64)
 
     # names: clusters first, then quasi-clusters
-    first_member = lambda labels: (  # noqa: E731 - smallest member id per group, the size tie-break
-        labels[labels != NOISE].reset_index().groupby("label")["institution_id"].min()
-    )
     cl = g1[g1["is_cluster"]].copy()
-    cl["name"] = unique_names(cl["area"], cl["institutions"], first_member(p1.merged).reindex(cl.index))
+    cl["name"] = unique_names(cl["area"], cl["institutions"], pd.Series(first_member(lab1, k1)[cl.index.to_numpy()], index=cl.index))
     qc = g2[g2["is_quasi_cluster"]].copy()
     qc["name"] = unique_names(
-        qc["area"], qc["institutions"], first_member(p2.merged).reindex(qc.index), frozenset(cl["name"])
+        qc["area"], qc["institutions"], pd.Series(first_member(lab2, k2)[qc.index.to_numpy()], index=qc.index), frozenset(cl["name"])
     )
 
     # assignments
-    status = pd.Series("none", index=inst["institution_id"], dtype="string")
-    group = pd.Series("", index=inst["institution_id"], dtype="string")
-    lab1 = p1.merged.reindex(status.index)
-    is_cl = lab1.isin(cl.index) & (lab1 != NOISE)
-    status[is_cl.to_numpy()] = "cluster"
-    group[is_cl.to_numpy()] = cl["name"].reindex(lab1[is_cl]).to_numpy()
-    lab2_all = p2.merged.reindex(status.index)
-    is_qc = lab2_all.isin(qc.index) & (lab2_all != NOISE) & lab2_all.notna()
-    status[is_qc.to_numpy()] = "quasi_cluster"
-    group[is_qc.to_numpy()] = qc["name"].reindex(lab2_all[is_qc].astype(np.int64)).to_numpy()
+    name1 = np.full(k1 + 1, None, dtype=object)
+    name1[cl.index.to_numpy()] = cl["name"].to_numpy(dtype=object)
+    name2 = np.full(k2 + 1, None, dtype=object)
+    name2[qc.index.to_numpy()] = qc["name"].to_numpy(dtype=object)
+    group1 = name1[np.where(lab1 >= 0, lab1, k1)]
+    group2 = name2[np.where(lab2 >= 0, lab2, k2)]
+    status = np.where(group1 != None, "cluster", np.where(group2 != None, "quasi_cluster", "none"))  # noqa: E711
+    group = np.where(group1 != None, group1, np.where(group2 != None, group2, ""))  # noqa: E711
     assignments = pd.DataFrame(
-        {"institution_id": status.index.astype("string"), "status": status.to_numpy(), "group": group.to_numpy()}
-    ).reset_index(drop=True)
+        {
+            "institution_id": inst["institution_id"].astype("string").to_numpy(),
+            "status": pd.array(status, dtype="string"),
+            "group": pd.array(group.astype(object), dtype="string"),
+        }
+    )
 
     # clusters table
-    cl = cl.join(_area_columns(cl, areas, inst, p1.merged))
-    members1 = pd.DataFrame({"label": p1.merged.to_numpy(), "type": types.reindex(p1.merged.index).to_numpy()})
-    members1 = members1[members1["label"].isin(cl.index)]
-    cl["startups"] = members1[members1["type"] == "startup"].groupby("label").size().reindex(cl.index, fill_value=0)
-    cl["research_institutions"] = (
-        members1[members1["type"].isin(_RESEARCH)].groupby("label").size().reindex(cl.index, fill_value=0)
-    )
+    cl = cl.join(_area_columns(cl, db.areas, lab1, country))
+    research = np.isin(types, _RESEARCH)
+    cl["startups"] = np.bincount(lab1[(lab1 >= 0) & is_startup], minlength=k1)[cl.index.to_numpy()]
+    cl["research_institutions"] = np.bincount(lab1[(lab1 >= 0) & research], minlength=k1)[cl.index.to_numpy()]
     clusters = pd.DataFrame(
         {
             "cluster": cl["name"].astype("string"),
             "area_id": cl["area_id"].astype("string"),
-            "country": cl["country"],
-            "region": cl["region"],
+            "country": cl["country"].astype("string"),
+            "region": cl["region"].astype("string"),
             "lat": cl["lat"].astype(float),
             "lon": cl["lon"].astype(float),
             "institutions": cl["institutions"].astype(np.int64),
             "startups": cl["startups"].astype(np.int64),
             "research_institutions": cl["research_institutions"].astype(np.int64),
-            "population": cl["population"],
-            "gdp_usd": cl["gdp_usd"],
+            "population": cl["population"].astype(float),
+            "gdp_usd": cl["gdp_usd"].astype(float),
         }
     )
     clusters = clusters.sort_values("cluster", kind="stable").reset_index(drop=True)
 
-    qc = qc.join(_area_columns(qc, areas, inst, p2.merged))
+    qc = qc.join(_area_columns(qc, db.areas, lab2, country))
     quasi = pd.DataFrame(
         {
             "quasi_cluster": qc["name"].astype("string"),
             "area_id": qc["area_id"].astype("string"),
-            "country": qc["country"],
-            "region": qc["region"],
+            "country": qc["country"].astype("string"),
+            "region": qc["region"].astype("string"),
             "tier": qc["tier"].astype(np.int64),
             "institutions": qc["institutions"].astype(np.int64),
             "collaborations": qc["collaborations"].astype(np.int64),
@@ -688,11 +844,9 @@ def detect(db: Database, params: Params = Params()) -> Detection:
     )
     quasi = quasi.sort_values("quasi_cluster", kind="stable").reset_index(drop=True)
 
-    cand1 = g1.assign(pass_="cluster", qualifies=g1["is_cluster"]).drop(columns=["is_cluster"])
-    cand2 = g2.assign(pass_="quasi_cluster", qualifies=g2["is_quasi_cluster"]).drop(columns=["is_quasi_cluster"])
-    candidates = pd.concat([cand1, cand2], keys=["cluster", "quasi_cluster"], names=["pass", "label"]).drop(
-        columns=["pass_"]
-    )
+    cand1 = g1.rename(columns={"is_cluster": "qualifies"})
+    cand2 = g2.rename(columns={"is_quasi_cluster": "qualifies"})
+    candidates = pd.concat([cand1, cand2], keys=["cluster", "quasi_cluster"], names=["pass", "label"])
     return Detection(
         assignments=assignments,
         clusters=clusters,

@@ -18,10 +18,27 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-__all__ = ["NETWORKX_MAX_NODES", "cluster_graph", "brokerage", "betweenness_matrix_bfs"]
+__all__ = ["NETWORKX_MAX_NODES", "graph_from_edges", "cluster_graph", "brokerage", "betweenness_matrix_bfs"]
 
 #: Largest graph for which :func:`brokerage` calls networkx directly.
 NETWORKX_MAX_NODES: int = 500
+#: Up to this many nodes :func:`betweenness_matrix_bfs` uses a dense adjacency matrix.
+DENSE_MAX_NODES: int = 6000
+
+
+def graph_from_edges(names: list[str], code_a: np.ndarray, code_b: np.ndarray) -> nx.Graph:
+    """The cluster-cluster graph from the cluster codes (positions in ``names``) of the two
+    partners of every collaboration joining two different clusters. Every cluster is a
+    node (in ``names`` order), isolated ones included; edge attribute ``collaborations``."""
+    k = max(len(names), 1)
+    lo, hi = np.minimum(code_a, code_b), np.maximum(code_a, code_b)
+    keys, n = np.unique(lo.astype(np.int64) * k + hi, return_counts=True)
+    graph = nx.Graph()
+    graph.add_nodes_from(names)
+    graph.add_weighted_edges_from(
+        zip([names[i] for i in keys // k], [names[i] for i in keys % k], n.tolist()), weight="collaborations"
+    )
+    return graph
 
 
 def cluster_graph(collaborations: pd.DataFrame, assignments: pd.DataFrame) -> nx.Graph:
@@ -30,30 +47,29 @@ def cluster_graph(collaborations: pd.DataFrame, assignments: pd.DataFrame) -> nx
     ``assignments`` has ``institution_id``, ``status``, ``group``; only ``status ==
     "cluster"`` counts. Every cluster is a node (sorted by name), isolated ones included.
     """
-    in_cluster = assignments[assignments["status"] == "cluster"]
-    member_of = pd.Series(in_cluster["group"].to_numpy(), index=in_cluster["institution_id"].to_numpy())
-    ga = member_of.reindex(collaborations["institution_a"].to_numpy()).to_numpy(dtype=object)
-    gb = member_of.reindex(collaborations["institution_b"].to_numpy()).to_numpy(dtype=object)
-    pairs = pd.DataFrame({"a": ga, "b": gb}).dropna()
-    pairs = pairs[pairs["a"] != pairs["b"]]
-    lo = np.where(pairs["a"] < pairs["b"], pairs["a"], pairs["b"])
-    hi = np.where(pairs["a"] < pairs["b"], pairs["b"], pairs["a"])
-    edges = pd.DataFrame({"a": lo, "b": hi}).groupby(["a", "b"], sort=True).size()
-    graph = nx.Graph()
-    graph.add_nodes_from(sorted(member_of.unique().tolist()))
-    graph.add_weighted_edges_from(
-        ((a, b, int(n)) for (a, b), n in edges.items()), weight="collaborations"
-    )
-    return graph
+    in_cluster = (assignments["status"] == "cluster").to_numpy()
+    groups = assignments["group"].to_numpy(dtype=object)
+    names = sorted(set(groups[in_cluster]))
+    member = np.full(len(assignments) + 1, -1, dtype=np.int64)
+    member[:-1][in_cluster] = pd.Index(names, dtype=object).get_indexer(groups[in_cluster])
+    ids = assignments["institution_id"].to_numpy(dtype=object)
+    index = pd.Index(ids, dtype=object)
+    ca = member[index.get_indexer(collaborations["institution_a"].to_numpy(dtype=object))]
+    cb = member[index.get_indexer(collaborations["institution_b"].to_numpy(dtype=object))]
+    cross = (ca >= 0) & (cb >= 0) & (ca != cb)
+    return graph_from_edges(names, ca[cross], cb[cross])
 
 
-def betweenness_matrix_bfs(graph: nx.Graph, batch_cells: int = 20_000_000) -> dict[object, float]:
+def betweenness_matrix_bfs(
+    graph: nx.Graph, batch_cells: int = 20_000_000, dense: bool | None = None
+) -> dict[object, float]:
     """Normalised unweighted betweenness (as ``networkx.betweenness_centrality`` with
     ``normalized=True``) by Brandes' algorithm, run for batches of sources at once.
 
-    Breadth-first layers are found with sparse-dense products; path counts ``sigma`` and
+    Breadth-first layers are found with matrix products (dense BLAS up to
+    :data:`DENSE_MAX_NODES` nodes, sparse above); path counts ``sigma`` and
     dependencies ``delta`` are accumulated layer by layer. ``batch_cells`` bounds the size
-    of the (sources x nodes) work arrays.
+    of the (sources x nodes) work arrays; ``dense`` forces the dense or the sparse product.
     """
     nodes = list(graph.nodes())
     n = len(nodes)
@@ -64,6 +80,8 @@ def betweenness_matrix_bfs(graph: nx.Graph, batch_cells: int = 20_000_000) -> di
     cols = [index[v] for u, v in graph.edges()] + [index[u] for u, v in graph.edges()]
     adj = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
     adj.data[:] = 1.0  # collapse any duplicate entries
+    if (n <= DENSE_MAX_NODES) if dense is None else dense:
+        adj = adj.toarray()  # dense products use BLAS (multi-threaded)
     total = np.zeros(n)
     batch = max(1, batch_cells // n)
     for start in range(0, n, batch):
@@ -73,30 +91,32 @@ def betweenness_matrix_bfs(graph: nx.Graph, batch_cells: int = 20_000_000) -> di
         sigma = np.zeros((s, n))
         dist[np.arange(s), sources] = 0
         sigma[np.arange(s), sources] = 1.0
-        frontier = sigma.copy()
+        # layer 1: the sources' neighbours (one path each); no product needed
+        first = adj[sources]
+        reached = first.toarray() if sparse.issparse(first) else np.array(first, dtype=float)
+        new = (reached > 0) & (dist < 0)
         depth = 0
-        while True:
-            reached = np.asarray((adj @ frontier.T).T)
-            new = (reached > 0) & (dist < 0)
-            if not new.any():
-                break
+        while new.any():
             depth += 1
             dist[new] = depth
             sigma[new] = reached[new]
+            if not (dist < 0).any():
+                break  # every node reached: no further layer
             frontier = np.where(new, reached, 0.0)
+            reached = np.asarray(adj @ frontier.T).T
+            new = (reached > 0) & (dist < 0)
         delta = np.zeros((s, n))
-        for d in range(depth - 1, -1, -1):
+        # dependencies, deepest layer first; layer 0 (the source) is not needed
+        for d in range(depth - 1, 0, -1):
             at_next = dist == d + 1
             coeff = np.where(at_next, (1.0 + delta) / np.where(at_next, sigma, 1.0), 0.0)
-            pulled = np.asarray((adj @ coeff.T).T)
+            pulled = np.asarray(adj @ coeff.T).T
             at_d = dist == d
             delta = np.where(at_d, delta + sigma * pulled, delta)
         delta[np.arange(s), sources] = 0.0
         total += delta.sum(axis=0)
-    if n > 2:
+    if n > 2:  # networkx's normalisation for undirected graphs (sum over ordered pairs)
         total = total / ((n - 1) * (n - 2))
-    else:
-        total = total / 2.0 * 0.0  # networkx: no rescaling for n <= 2, values are 0
     return {v: float(total[i]) for i, v in enumerate(nodes)}
 
 

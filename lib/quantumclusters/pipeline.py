@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .detection import Detection, Params, detect
+from .detection import Detection, Params, detect, encode
 from .indicators import INDICATORS, compute_indicators
 from .ranking import rank_clusters
 from .robustness import DEFAULT_DRAWS, DEFAULT_SEED, Scheme, robustness
@@ -144,11 +144,17 @@ def run(
     counted = apply_cutoff(db, day)
 
     report("detection", 1, total)
-    detection = detect(counted, params)
+    encoded = encode(counted)  # identifiers -> positions, once for the whole run
+    detection = detect(counted, params, encoded)
 
     report("indicators", 2, total)
     table = compute_indicators(
-        counted.institutions, counted.funding, counted.collaborations, detection.assignments, detection.clusters
+        counted.institutions,
+        counted.funding,
+        counted.collaborations,
+        detection.assignments,
+        detection.clusters,
+        encoded,
     )
 
     report("ranking", 3, total)

@@ -51,6 +51,7 @@ __all__ = [
     "oriented_spearman",
     "draw_weights",
     "weighted_scores",
+    "average_ranks",
     "spearman_rows",
     "monte_carlo",
     "dimension_inputs",
@@ -153,15 +154,37 @@ def weighted_scores(parts: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks (1 = smallest, ties share the mean of their positions) along the last
+    axis of a 2-D array, as ``scipy.stats.rankdata(values, axis=1)`` but with one sort per
+    row instead of two."""
+    values = np.atleast_2d(values)
+    rows, n = values.shape
+    order = np.argsort(values, axis=1, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=1)
+    # runs of equal values in each sorted row: start of run -> average of its positions
+    starts = np.ones((rows, n), dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    flat_starts = starts.ravel()
+    run_id = np.cumsum(flat_starts) - 1
+    first_pos = np.flatnonzero(flat_starts)
+    ends = np.append(first_pos[1:], rows * n)
+    # positions within a row: 1-based; runs never cross rows (each row starts a run)
+    mean_rank = (first_pos % n + 1 + (ends - 1) % n + 1) / 2.0
+    ranks = np.empty((rows, n))
+    np.put_along_axis(ranks, order, mean_rank[run_id].reshape(rows, n), axis=1)
+    return ranks
+
+
 def spearman_rows(simulated: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     """Spearman's rho of every row of ``simulated`` (draws, n) against ``baseline`` (n,):
     Pearson correlation of average ranks, as ``scipy.stats.spearmanr`` computes it."""
-    rs = stats.rankdata(simulated, axis=1)
+    rs = average_ranks(simulated)
     rb = stats.rankdata(baseline)
-    rs = rs - rs.mean(axis=1, keepdims=True)
+    rs -= rs.mean(axis=1, keepdims=True)
     rb = rb - rb.mean()
     num = rs @ rb
-    den = np.sqrt((rs**2).sum(axis=1) * (rb**2).sum())
+    den = np.sqrt(np.einsum("ij,ij->i", rs, rs) * (rb @ rb))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
