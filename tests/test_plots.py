@@ -105,3 +105,47 @@ def test_cjk_names_render_without_warnings():
         warnings.simplefilter("error")
         if "Noto Sans CJK SC" in plots.apply_style()["font.family"]:
             _png(fig)
+
+
+# --- the chapters' shared helpers (quantumclusters.notebook) -------------------------------
+
+
+def test_esc_shows_markup_as_text():
+    s = notebook.esc("<script>alert(1)</script> *x* [a](b) $y$")
+    assert "<" not in s and ">" not in s
+    assert "&lt;script&gt;" in s
+    assert r"\*x\*" in s and r"\[a\]" in s and r"\$y\$" in s
+
+
+def test_say_escapes_values_but_keeps_safe_text():
+    out = notebook.say("{a} and {b}", a="<b>x</b>", b=notebook.Safe("**bold**")).data
+    assert out == "&lt;b&gt;x&lt;/b&gt; and **bold**"
+
+
+def test_number_formats():
+    assert str(notebook.usd(6.2e9)) == "USD 6.2 billion"
+    assert str(notebook.usd(4.22e8)) == "USD 422 million"
+    assert str(notebook.pct(0.286)) == "29%"
+    assert str(notebook.num(1821.2)) == "1,821"
+    assert str(notebook.signed(3)) == "+3" and str(notebook.signed(-2)) == "−2"
+    assert str(notebook.names(["A", "B", "C"])) == "A, B and C"
+    assert str(notebook.pct(float("nan"))) == "n/a"
+
+
+def test_table_views_have_the_published_columns(result):
+    for name, frame in (("table_a", notebook.ranking_table(result)), ("table_3", notebook.top_table(result, "market_orientation")),
+                        ("table_2", notebook.table_2(result)), ("table_4", notebook.table_4(result)),
+                        ("table_7", notebook.table_7(result))):
+        published = notebook.published_table(name)
+        missing = [c for c in published.columns if c not in frame.columns and c not in ("country_iso2",)]
+        assert not missing, f"{name} lacks {missing}"
+    t7 = notebook.table_7(result)
+    # the example's Tier 1 quasi-cluster hosts a university spinout
+    assert list(t7["origin_type"]) == ["University spinout"]
+
+
+def test_rank_movement_and_sensitivity(result):
+    move = notebook.rank_movement(result, result)
+    assert (move["movement"] == 0).all()
+    grid = notebook.detection_sensitivity(result, [20], [10], data_dir=EXAMPLE)
+    assert grid["baseline"].tolist() == [True] and grid["clusters"].tolist() == [len(result.clusters)]

@@ -52,6 +52,7 @@ __all__ = [
     "figure_7_data",
     "figure_8_collaborations",
     "figure_9_external_share",
+    "volume_openness_correlation",
     "figure_10_brokerage",
     "figure_11_institutions_per_million",
     "figure_12_spinouts",
@@ -503,6 +504,15 @@ def figure_8_collaborations(result: Any, n: int = 10) -> Figure:
     return fig
 
 
+def volume_openness_correlation(result: Any) -> float:
+    """Pearson correlation, across clusters, between the number of collaborations and the
+    external share (the paper: −0.5); NaN with fewer than three clusters or no variation."""
+    ind = _by_cluster(result.indicators)[["collaborations", "external_share"]].astype(float).dropna()
+    if len(ind) < 3 or ind["collaborations"].nunique() < 2 or ind["external_share"].nunique() < 2:
+        return float("nan")
+    return float(np.corrcoef(ind["collaborations"], ind["external_share"])[0, 1])
+
+
 def figure_9_external_share(result: Any, n: int = 10) -> Figure:
     """Figure 9: the top ``n`` and bottom ``n`` clusters by external share; a dashed line
     marks the omitted middle."""
@@ -539,6 +549,10 @@ def figure_9_external_share(result: Any, n: int = 10) -> Figure:
     ax.set_xlim(0, 110)
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
     ax.set_xlabel("External collaborations (exactly one partner in the cluster), % of the cluster's collaborations")
+    r = volume_openness_correlation(result)
+    if not math.isnan(r):
+        ax.set_title(f"Correlation between number of collaborations and external share, all clusters: r = {r:.2f}",
+                     fontsize=9, fontweight="normal", color=GREY)
     ax.spines["left"].set_visible(False)
     return fig
 
