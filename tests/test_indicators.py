@@ -162,3 +162,17 @@ def test_brokerage_of_a_star() -> None:
     assert b.tolist() == [0.0, 0.0, 0.0, 1.0]
     fast = betweenness_matrix_bfs(g)
     assert fast["H"] == pytest.approx(1.0) and fast["A"] == 0.0
+
+
+def test_brokerage_from_codes_matrix_path_equals_networkx(monkeypatch: pytest.MonkeyPatch) -> None:
+    import quantumclusters.network as network
+
+    g = nx.gnm_random_graph(40, 70, seed=5)
+    names = [f"c{i:02d}" for i in range(40)]
+    a = np.array([u for u, v in g.edges()] + [0, 0])  # a repeated edge counts once
+    b = np.array([v for u, v in g.edges()] + [1, 1])
+    g.add_edge(0, 1)
+    ref = nx.betweenness_centrality(g, normalized=True)
+    monkeypatch.setattr(network, "NETWORKX_MAX_NODES", 10)  # force the matrix path
+    got = network.brokerage_from_codes(names, a, b)
+    np.testing.assert_allclose(got.to_numpy(), [ref[i] for i in range(40)], rtol=1e-12, atol=1e-15)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .detection import Encoded, positions
-from .network import brokerage, graph_from_edges
+from .network import brokerage_from_codes
 
 __all__ = ["INDICATORS", "ClusterCodes", "cluster_codes", "cluster_collaborations", "compute_indicators"]
 
@@ -201,8 +201,7 @@ def compute_indicators(
     n_industry = per_cluster(industry)
 
     cross = (ca >= 0) & (cb >= 0) & (ca != cb)
-    graph = graph_from_edges(list(names), ca[cross], cb[cross])
-    broker = brokerage(graph, list(names)).to_numpy(dtype=float)
+    broker = brokerage_from_codes(list(names), ca[cross], cb[cross]).to_numpy(dtype=float)
 
     out = pd.DataFrame(
         {

@@ -18,7 +18,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-__all__ = ["NETWORKX_MAX_NODES", "graph_from_edges", "cluster_graph", "brokerage", "betweenness_matrix_bfs"]
+__all__ = [
+    "NETWORKX_MAX_NODES",
+    "DENSE_MAX_NODES",
+    "graph_from_edges",
+    "cluster_graph",
+    "betweenness_of_adjacency",
+    "brokerage_from_codes",
+    "brokerage",
+    "betweenness_matrix_bfs",
+]
 
 #: Largest graph for which :func:`brokerage` calls networkx directly.
 NETWORKX_MAX_NODES: int = 500
@@ -64,26 +73,44 @@ def betweenness_matrix_bfs(
     graph: nx.Graph, batch_cells: int = 20_000_000, dense: bool | None = None
 ) -> dict[object, float]:
     """Normalised unweighted betweenness (as ``networkx.betweenness_centrality`` with
-    ``normalized=True``) by Brandes' algorithm, run for batches of sources at once.
-
-    Breadth-first layers are found with matrix products (dense BLAS up to
-    :data:`DENSE_MAX_NODES` nodes, sparse above); path counts ``sigma`` and
-    dependencies ``delta`` are accumulated layer by layer. ``batch_cells`` bounds the size
-    of the (sources x nodes) work arrays; ``dense`` forces the dense or the sparse product.
-    """
+    ``normalized=True``) by Brandes' algorithm, run for batches of sources at once
+    (:func:`betweenness_of_adjacency`). Returns ``{node: value}``."""
     nodes = list(graph.nodes())
     n = len(nodes)
     if n == 0:
         return {}
     index = {v: i for i, v in enumerate(nodes)}
-    rows = [index[u] for u, v in graph.edges()] + [index[v] for u, v in graph.edges()]
-    cols = [index[v] for u, v in graph.edges()] + [index[u] for u, v in graph.edges()]
+    codes = np.array([(index[u], index[v]) for u, v in graph.edges()], dtype=np.int64).reshape(-1, 2)
+    values = betweenness_of_adjacency(_adjacency(n, codes[:, 0], codes[:, 1]), batch_cells, dense)
+    return {v: float(values[i]) for i, v in enumerate(nodes)}
+
+
+def _adjacency(n: int, code_a: np.ndarray, code_b: np.ndarray) -> sparse.csr_matrix:
+    """Symmetric 0/1 adjacency matrix of the undirected edges (code_a[i], code_b[i])."""
+    rows = np.concatenate([code_a, code_b])
+    cols = np.concatenate([code_b, code_a])
     adj = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    adj.data[:] = 1.0  # collapse any duplicate entries
+    adj.sum_duplicates()
+    adj.data[:] = 1.0  # collapse repeated edges
+    return adj
+
+
+def betweenness_of_adjacency(
+    adjacency: sparse.csr_matrix, batch_cells: int = 20_000_000, dense: bool | None = None
+) -> np.ndarray:
+    """Normalised unweighted betweenness of every node of a symmetric 0/1 adjacency matrix.
+
+    Brandes' algorithm for a batch of sources at once: breadth-first layers are found with
+    matrix products (dense BLAS up to :data:`DENSE_MAX_NODES` nodes, sparse above; ``dense``
+    forces either), path counts ``sigma`` go forward layer by layer and dependencies
+    ``delta`` backward. ``batch_cells`` bounds the (sources x nodes) work arrays.
+    """
+    n = adjacency.shape[0]
+    adj: sparse.csr_matrix | np.ndarray = adjacency
     if (n <= DENSE_MAX_NODES) if dense is None else dense:
-        adj = adj.toarray()  # dense products use BLAS (multi-threaded)
+        adj = adjacency.toarray()  # dense products use BLAS (multi-threaded)
     total = np.zeros(n)
-    batch = max(1, batch_cells // n)
+    batch = max(1, batch_cells // max(n, 1))
     for start in range(0, n, batch):
         sources = np.arange(start, min(start + batch, n))
         s = len(sources)
@@ -117,7 +144,17 @@ def betweenness_matrix_bfs(
         total += delta.sum(axis=0)
     if n > 2:  # networkx's normalisation for undirected graphs (sum over ordered pairs)
         total = total / ((n - 1) * (n - 2))
-    return {v: float(total[i]) for i, v in enumerate(nodes)}
+    return total
+
+
+def brokerage_from_codes(names: list[str], code_a: np.ndarray, code_b: np.ndarray) -> pd.Series:
+    """Brokerage per cluster from the cluster codes of the partners of every collaboration
+    joining two different clusters: networkx on small graphs, the matrix form (no networkx
+    graph built) above :data:`NETWORKX_MAX_NODES` clusters."""
+    if len(names) <= NETWORKX_MAX_NODES:
+        return brokerage(graph_from_edges(names, code_a, code_b), names)
+    values = betweenness_of_adjacency(_adjacency(len(names), code_a, code_b))
+    return pd.Series(values, index=pd.Index(names, name="cluster"), name="brokerage", dtype=float)
 
 
 def brokerage(graph: nx.Graph, clusters: pd.Series | list[str] | None = None) -> pd.Series:

@@ -160,7 +160,7 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     row instead of two."""
     values = np.atleast_2d(values)
     rows, n = values.shape
-    order = np.argsort(values, axis=1, kind="stable")
+    order = np.argsort(values, axis=1)  # any order within ties gives the same averages
     ordered = np.take_along_axis(values, order, axis=1)
     # runs of equal values in each sorted row: start of run -> average of its positions
     starts = np.ones((rows, n), dtype=bool)
