@@ -667,11 +667,12 @@ def figure_12_spinouts(result: Any, n: int = 10) -> Figure:
     research = [float(clusters.at[k, "research_institutions"]) for k in top.index]
     ax.bar(x, research, color=BLUE, width=0.6, label="Research institutions (left axis)")
     ax.set_ylabel("Research institutions")
-    ax.set_xticks(x, [_short(k, 22) for k in top.index], rotation=35, ha="right")
+    ax.set_xticks(x, [_short(k, 26) for k in top.index], rotation=35, ha="right")
     ax2 = ax.twinx()
     ax2.plot(x, top.to_numpy(dtype=float), color=ORANGE, marker="o", linewidth=2, label="Spinouts per research institution (right axis)")
     for xi, v in zip(x, top.to_numpy(dtype=float)):
-        ax2.annotate(f"{v:.2f}", (xi, v), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8, color=INK)
+        ax2.annotate(f"{v:.2f}", (xi, v), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8, color=INK,
+                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     ax2.set_ylabel("Spinouts per research institution")
     ax2.set_ylim(0, float(top.max()) * 1.2 if float(top.max()) > 0 else 1)
     ax2.spines["right"].set_visible(True)
