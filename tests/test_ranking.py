@@ -129,3 +129,9 @@ def test_cluster_without_any_indicator_has_no_rank() -> None:
     assert pd.isna(last["overall_rank"]) and last["overall_label"] == ""
     # the others keep their ranks: missing values take no rank from anyone
     assert ranking["overall_label"].iloc[:4].tolist() == ["1=", "1=", "3", "4"]
+
+
+def test_indicators_csv_form_accepted() -> None:
+    # the indicators.csv form (a cluster column) ranks the same as the indexed form
+    as_file = INDICATOR_TABLE.reset_index()
+    pd.testing.assert_frame_equal(rank_clusters(as_file), rank_clusters(INDICATOR_TABLE))

@@ -20,6 +20,7 @@ __all__ = [
     "SIGNIFICANT_DIGITS",
     "SCORE_DECIMALS",
     "round_significant",
+    "indicator_table",
     "indicator_ranks",
     "dimension_scores",
     "rank_scores",
@@ -68,6 +69,14 @@ def round_significant(values: pd.Series | np.ndarray, digits: int = SIGNIFICANT_
     return np.char.mod(f"%.{digits - 1}e", arr).astype(float)
 
 
+def indicator_table(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Indicators indexed by cluster name: accepts the ``indicators.csv`` form (a
+    ``cluster`` column) or a frame already indexed by cluster."""
+    if "cluster" in indicators.columns:
+        return indicators.set_index("cluster")
+    return indicators
+
+
 def indicator_ranks(indicators: pd.DataFrame) -> pd.DataFrame:
     """Rank of every cluster on every indicator column (section 6, step 1).
 
@@ -114,7 +123,10 @@ def rank_labels(ranks: pd.Series) -> pd.Series:
 
 def rank_clusters(indicators: pd.DataFrame) -> pd.DataFrame:
     """ranking.csv (contract section 8): ranks, labels and scores per cluster, sorted by
-    overall rank then cluster name (clusters without an overall rank last)."""
+    overall rank then cluster name (clusters without an overall rank last).
+
+    ``indicators``: the nine indicators indexed by cluster (or with a ``cluster`` column)."""
+    indicators = indicator_table(indicators)
     scores = dimension_scores(indicator_ranks(indicators[list(INDICATORS)]))
     out = pd.DataFrame({"cluster": pd.Series(indicators.index, dtype="string")})
     for part in ("overall", *DIMENSIONS):

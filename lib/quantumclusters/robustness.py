@@ -38,7 +38,7 @@ from scipy import stats
 from sklearn.decomposition import PCA
 
 from .indicators import INDICATORS
-from .ranking import DIMENSIONS, SCORE_DECIMALS, dimension_scores, indicator_ranks
+from .ranking import DIMENSIONS, SCORE_DECIMALS, dimension_scores, indicator_ranks, indicator_table
 
 __all__ = [
     "ROBUSTNESS_COLUMNS",
@@ -211,6 +211,7 @@ def monte_carlo(
 def dimension_inputs(indicators: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.Series]]:
     """For each dimension and ``overall``: (values, higher = better, for z/PCA; parts,
     lower = better, for Monte Carlo; Borda baseline score)."""
+    indicators = indicator_table(indicators)
     ranks = indicator_ranks(indicators[list(INDICATORS)])
     scores = dimension_scores(ranks)
     out: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.Series]] = {}
@@ -262,7 +263,7 @@ def rank_uncertainty(
     percentiles); clusters without an overall score are left out. Sorted by median rank,
     then cluster.
     """
-    scores = dimension_scores(indicator_ranks(indicators[list(INDICATORS)]))
+    scores = dimension_scores(indicator_ranks(indicator_table(indicators)[list(INDICATORS)]))
     scores = scores[scores["overall"].notna()]
     names = pd.Index(scores.index, name="cluster")
     if len(scores) == 0:
