@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(f"clean full build     {full:6.1f} s  ({executed} chapters executed, HTML {result['full_build_html_s']} s)"
               f"   target < {TARGETS['full']:.0f} s")
-        print(f"prose-only rebuild   {prose:6.1f} s  ({spliced} of {n_edits} chapters spliced, none executed, "
+        print(f"prose-only rebuild   {prose:6.1f} s  ({spliced} of {n_edits} chapters spliced, {log_prose.count(': executed')} executed, "
               f"HTML {result['prose_rebuild_html_s']} s)   target < {TARGETS['prose']:.0f} s")
         if args.json:
             args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -360,8 +360,12 @@ def run_chapter(
     params: dict[str, Any],
     fingerprint: str,
     force: bool = False,
-) -> ChapterOutcome:
-    """Execute (or splice) one chapter into ``book_dir/<stem>.ipynb``."""
+    execute: bool = True,
+) -> ChapterOutcome | None:
+    """Execute (or splice) one chapter into ``book_dir/<stem>.ipynb``.
+
+    With ``execute=False`` only the cache is tried: returns None when the chapter would
+    have to be executed."""
     import nbformat
 
     t0 = time.perf_counter()
@@ -397,6 +401,8 @@ def run_chapter(
                 out_path.write_text(text, encoding="utf-8")
                 return ChapterOutcome(stem, "spliced", time.perf_counter() - t0)
 
+    if not execute:
+        return None
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -678,9 +684,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError):
         timings = {}
     schedule = sorted(chosen, key=lambda p: -float(timings.get(p.stem, 0.0)))
-    jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in schedule]
-    outcomes: list[ChapterOutcome] = []
     t0 = time.perf_counter()
+    outcomes: list[ChapterOutcome] = []
+    if not args.force:  # cache hits and Markdown splices need no worker process
+        for p in list(schedule):
+            hit = run_chapter(p, book_dir, params, fingerprint, execute=False)
+            if hit is not None:
+                outcomes.append(hit)
+                schedule.remove(p)
+    jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in schedule]
     bar = tqdm(total=len(jobs), desc="chapters", unit="chapter", file=sys.stderr, dynamic_ncols=True, disable=not jobs)
     n_workers = max(1, min(args.jobs, len(jobs)))
     if n_workers == 1:
