@@ -238,3 +238,14 @@ def test_quasi_cluster_members_count_as_outside() -> None:
     assert (result.assignments["status"] == "quasi_cluster").all()
     assert not derived.in_cluster(result).any()
     assert np.array_equal(derived.involvement_counts(result)["collaborations"].to_numpy(), [0, 0, 50])
+
+
+def test_database_without_clusters_still_gives_six_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # two lone institutions: no group, no cluster; files have headers and no rows, and the
+    # robustness rows are missing values (nothing to correlate), not zeros
+    db = make_db([institution("a", 0, 0), institution("b", 10, 10)], areas=[area("x", "Xtown", 0, 0)])
+    result = run(db, CUTOFF, draws=10)
+    write_result(result, tmp_path)
+    assert (tmp_path / "ranking.csv").read_text(encoding="utf-8").count("\n") == 1
+    assert result.robustness.drop(columns="dimension").isna().all().all()
+    assert result.assignments["status"].tolist() == ["none", "none"]

@@ -205,27 +205,36 @@ class Encoded:
 
 
 def sort_institutions(institutions: pd.DataFrame) -> pd.DataFrame:
-    """Institutions in ``institution_id`` order (contract section 4.1), fresh index."""
-    if institutions["institution_id"].is_monotonic_increasing:
+    """Institutions in ``institution_id`` order (contract section 4.1), fresh index.
+
+    Identifiers are compared as Python strings (code point order)."""
+    ids = institutions["institution_id"]
+    if ids.is_monotonic_increasing:
         return institutions.reset_index(drop=True)
-    return institutions.sort_values("institution_id", kind="stable").reset_index(drop=True)
+    order = np.argsort(ids.to_numpy(dtype=object), kind="stable")
+    return institutions.iloc[order].reset_index(drop=True)
+
+
+def _id_index(ids: pd.Series | pd.Index) -> pd.Index:
+    """An object ``Index`` of identifiers (its hash table is built once, on first lookup)."""
+    return pd.Index(np.asarray(ids, dtype=object), dtype=object)
 
 
 def positions(ids: pd.Series | pd.Index, values: pd.Series) -> np.ndarray:
     """Position of each of ``values`` in ``ids`` (``-1`` when absent), as int64."""
-    index = pd.Index(np.asarray(ids, dtype=object), dtype=object)
+    index = ids if isinstance(ids, pd.Index) and ids.dtype == object else _id_index(ids)
     return index.get_indexer(np.asarray(values, dtype=object)).astype(np.int64)
 
 
 def encode(db: Database) -> Encoded:
     """The :class:`Encoded` form of a (counted) database."""
     inst = sort_institutions(db.institutions)
-    ids = inst["institution_id"]
+    index = _id_index(inst["institution_id"])  # one hash table for the three look-ups
     return Encoded(
         institutions=inst,
-        coll_a=positions(ids, db.collaborations["institution_a"]),
-        coll_b=positions(ids, db.collaborations["institution_b"]),
-        fund_pos=positions(ids, db.funding["institution_id"]),
+        coll_a=positions(index, db.collaborations["institution_a"]),
+        coll_b=positions(index, db.collaborations["institution_b"]),
+        fund_pos=positions(index, db.funding["institution_id"]),
     )
 
 
