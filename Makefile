@@ -33,7 +33,7 @@ book: $(STAMP)
 	$(BIN)/python -m quantumclusters build
 
 test: $(STAMP) sysdeps
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rank.py
