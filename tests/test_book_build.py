@@ -203,3 +203,23 @@ def test_html_build_fails_on_a_broken_reference(tmp_path: Path, capsys: pytest.C
     err = capsys.readouterr().err
     assert "jupyter-book build failed" in err and "no-such-label" in err
     assert json.loads((out / "book" / "01_ok.ipynb").read_text())["metadata"]["quantumclusters"]
+
+
+def test_invalid_database_is_refused_before_any_chapter_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    db = tmp_path / "db"
+    shutil.copytree(paths.repo_root() / "tests" / "data" / "example", db, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    inst = (db / "institutions.csv").read_text(encoding="utf-8").splitlines()
+    cells = inst[1].split(",")
+    cells[3] = "95.0"  # lat out of range
+    inst[1] = ",".join(cells)
+    (db / "institutions.csv").write_text("\n".join(inst) + "\n", encoding="utf-8")
+    chapters = tmp_path / "chapters"
+    write_chapter(chapters, "01_stub")
+    code = book.main(["--data", str(db), "--chapters-dir", str(chapters), "--out-dir", str(tmp_path / "out"), "--no-html"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "institutions.csv" in err and "lat" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "book" / "01_stub.ipynb").exists()
+    assert book.main(["--data", str(tmp_path / "nope"), "--chapters-dir", str(chapters), "--no-html"]) == 2
