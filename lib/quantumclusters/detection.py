@@ -25,6 +25,9 @@ neighbourhood, so the same core status, and the distinct coordinates are kept in
 first appearance, so clusters are expanded in the same order and border points go to the
 same cluster (the one whose earliest core point comes first). The test suite checks this
 against plain scikit-learn on random data with duplicates and border points.
+
+A run hashes the string identifiers once (:func:`encode`: institutions sorted, partners and
+funded institutions as integer positions); every later step counts with ``numpy``.
 """
 
 from __future__ import annotations
@@ -459,9 +462,10 @@ def merge_groups(
     Two groups qualify when (i) their centroids (mean of members' unit vectors) are within
     ``merge_km`` (inclusive), (ii) at least ``min_links`` collaborations join members of the
     two, and (iii) those joining collaborations are at least ``min_share`` of the internal
-    collaborations of either group. The qualifying pair with the closest centroids is merged
-    first (ties: smaller labels first), figures are recomputed, and this repeats until no pair
-    qualifies. Returns labels indexed like ``labels`` (sorted ids); merged groups take the
+    collaborations of either group (a group without internal collaborations meets (iii):
+    any number is at least 20% of 0). The qualifying pair with the closest centroids is
+    merged first (ties: smaller labels first), figures are recomputed, and this repeats
+    until no pair qualifies. Returns labels indexed like ``labels`` (sorted ids); merged groups take the
     smaller label and the result is renumbered 0, 1, ... in order of the smallest original
     label.
     """
