@@ -2,6 +2,7 @@
 
     python benchmarks/bench_rank.py                      # full size: 1,000,000 / 5,000,000
     python benchmarks/bench_rank.py --institutions 100000 --collaborations 500000   # quick
+    python benchmarks/bench_rank.py --keep /tmp/qcb [--reuse]                      # keep / reuse the data
 
 The synthetic database (seeded, written as CSV to a temporary folder) has institutions
 around ``--cities`` city centres (sizes Zipf-like, so a few cities hold tens of thousands
@@ -210,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=20250731)
     parser.add_argument("--keep", type=Path, default=None, help="write the database and results here (kept)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --keep: reuse a database generated there before (no generation)"
+    )
     parser.add_argument("--timed-run", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -222,10 +226,14 @@ def main(argv: list[str] | None = None) -> int:
     data.mkdir(parents=True, exist_ok=True)
     try:
         t0 = time.perf_counter()
-        tables = generate(args.institutions, args.collaborations, args.cities, args.site_factor, args.seed)
-        write_csvs(tables, data)
-        n_distinct = tables["institutions"][["lat", "lon"]].drop_duplicates().shape[0]
-        del tables
+        if args.reuse and args.keep is not None and (data / "institutions.csv").exists():
+            coords = pd.read_csv(data / "institutions.csv", usecols=["lat", "lon"])
+            n_distinct = coords.drop_duplicates().shape[0]
+        else:
+            tables = generate(args.institutions, args.collaborations, args.cities, args.site_factor, args.seed)
+            write_csvs(tables, data)
+            n_distinct = tables["institutions"][["lat", "lon"]].drop_duplicates().shape[0]
+            del tables
         t_gen = time.perf_counter() - t0
         child = subprocess.run(
             [sys.executable, __file__, "--timed-run", str(work), "--draws", str(args.draws)],
@@ -240,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"synthetic database: {rep['institutions']:,} institutions ({n_distinct:,} distinct coordinates), "
           f"{rep['collaborations']:,} collaborations, {rep['funding']:,} funding rows, {rep['areas']:,} areas "
-          f"(generated and written in {t_gen:.1f} s, not timed)")
+          f"({'reused' if args.reuse else 'generated and written'} in {t_gen:.1f} s, not timed)")
     print(f"counted at 2025-07-31: {rep['counted_institutions']:,} institutions, "
           f"{rep['counted_collaborations']:,} collaborations -> {rep['clusters']:,} clusters, "
           f"{rep['quasi_clusters']:,} quasi-clusters; Monte Carlo draws: {args.draws:,}; cores: {os.cpu_count()}")
