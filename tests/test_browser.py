@@ -144,9 +144,12 @@ def test_every_table_and_figure_is_present(browser, committed_site: Path) -> Non
         page, _, _ = open_page(browser, path)
         info = page.evaluate(
             """() => ({
-                tables: [...document.querySelectorAll('table.qc-table')].map(t => ({
-                    caption: (t.caption ? t.caption.textContent : ''),
-                    rows: t.tBodies.length ? t.tBodies[0].rows.length : 0})),
+                tables: [...document.querySelectorAll('table.qc-table')].map(t => {
+                    const link = t.closest('.qc-table-wrap') && t.closest('.qc-table-wrap').querySelector('a.qc-download');
+                    return {caption: (t.caption ? t.caption.textContent : ''),
+                            rows: t.tBodies.length ? t.tBodies[0].rows.length : 0,
+                            csv: link ? link.getAttribute('href').slice(0, 40) : ''};
+                }),
                 images: [...document.querySelectorAll('.cell_output img, figure img')].map(i => ({
                     src: i.getAttribute('src'), w: i.naturalWidth, h: i.naturalHeight,
                     bw: i.getBoundingClientRect().width, bh: i.getBoundingClientRect().height})),
@@ -162,6 +165,8 @@ def test_every_table_and_figure_is_present(browser, committed_site: Path) -> Non
                 tables_seen.add(int(m.group(1)))
             if t["rows"] == 0:
                 problems.append(f"{name}: empty table {t['caption']!r}")
+            if not t["csv"].startswith("data:text/csv"):
+                problems.append(f"{name}: table {t['caption']!r} has no CSV download")
         for img in info["images"]:
             if not (img["w"] > 0 and img["h"] > 0 and img["bw"] > 0 and img["bh"] > 0):
                 problems.append(f"{name}: figure {img['src']} has zero size")
