@@ -32,6 +32,7 @@ from quantumclusters.detection import (
     cluster_qualifies,
     dbscan_groups,
     detect,
+    find_groups,
     merge_groups,
     name_groups,
     unique_names,
@@ -498,3 +499,29 @@ def test_params_defaults_are_the_papers() -> None:
     assert (p.cluster_min_combined_usd, p.cluster_min_single_usd, p.tier1_exceeding_usd) == (10e6, 25e6, 5e6)
     assert (p.quasi_min_institutions, p.quasi_min_collaborations) == (5, 50)
     assert DEG_PER_KM == pytest.approx(0.0089932, rel=1e-5)
+
+
+def test_merge_end_to_end_ring_around_a_core() -> None:
+    # DBSCAN finds two groups whose centroids coincide: a ring of 63 institutions 30 km
+    # around the origin (neighbours 3 km apart: each sees +-6 neighbours = 13 >= 10, so the
+    # ring is one group) and 10 institutions at the origin (30 km from the ring: > 20, a
+    # second group). Centroids: both at the origin -> 0 km <= 20. 5 collaborations join
+    # them; the core group has 10 internal ones: 5/10 = 50% >= 20% -> merged into one.
+    import math as m
+
+    lat0 = lon0 = 0.0
+    ring = []
+    for k in range(63):
+        angle = 2 * m.pi * k / 63
+        lat, lon = km_north(30 * m.sin(angle), lat0, lon0)[0], km_east(30 * m.cos(angle))[1]
+        ring.append(institution(f"r{k:02d}", lat, lon))
+    core = group_at("c", 10, lat0, lon0)
+    pairs = [("c01", "c02")] * 10 + [("c03", f"r{k:02d}") for k in range(5)]
+    db = make_db(ring + core, collaborations=collaboration_rows(pairs))
+    found = find_groups(db.institutions, db.collaborations, db.areas, min_samples=10)
+    assert sorted(found.dbscan.unique().tolist()) == [0, 1]  # two DBSCAN groups
+    assert (found.merged == 0).all()  # one after merging
+    # with 4 joining collaborations the merge fails (links < 5)
+    db = make_db(ring + core, collaborations=collaboration_rows(pairs[:-1]))
+    found = find_groups(db.institutions, db.collaborations, db.areas, min_samples=10)
+    assert sorted(found.merged.unique().tolist()) == [0, 1]
