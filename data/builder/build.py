@@ -26,6 +26,7 @@ import argparse
 import csv
 import datetime as dt
 import math
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -197,6 +198,19 @@ class Builder:
             e = planmod.standin_edges(self.clusters, self.rng)
         for c in self.clusters:
             t[c].setdefault("brokerage", 0)
+        import repair
+
+        gdp = {c: float(self.area[c]["gdp_usd"]) for c in self.clusters}
+        pop = {c: float(self.area[c]["population"]) for c in self.clusters}
+        n_named = defaultdict(int)
+        for r in self.named.values():
+            n_named[r["area"]] += 1
+        n_lo = {c: max(12, n_named[c] + 8) for c in self.clusters}
+        if not os.environ.get("BUILDER_REPAIR"):
+            self.ranks, self.edges = t, e
+            return
+        t = repair.repair_targets(t, self.clusters, planmod.DIMENSIONS, gdp, pop, n_lo, dict(planmod.FIXED_MEMBERS),
+                                  self.log)
         self.ranks, self.edges = t, e
 
     def make_plan(self) -> None:

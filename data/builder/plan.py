@@ -65,6 +65,9 @@ EUROPE = {
     "Randstad Region", "Grenoble", "Stuttgart Metropolitan Area", "Barcelona Metropolitan Area",
     "Valencia Metropolitan Area", "Berlin Metropolitan Area",
 }
+#: Institutions the text fixes: Toronto-Waterloo 30 (section 5.3); Karlsruhe and Adelaide
+#: small ("two or three startups constitute a large share").
+FIXED_MEMBERS = {"Toronto–Waterloo Corridor": 30, "Karlsruhe": 10, "Greater Adelaide": 10}
 #: Table 4: industry-involving collaborations per USD trillion of GDP.
 TABLE4 = {
     "Cambridge": 1821, "Oxford": 1334, "Canberra": 938, "Greater Helsinki": 697, "Hefei": 370,
@@ -384,7 +387,7 @@ def make_plan(clusters: list[str], area: dict[str, dict], ranks: dict[str, dict[
     # 5.3); Karlsruhe and Adelaide small (2-3 startups are a large share, section 5.3)
     r_n = R("institutions_per_million")
     popm = {c: pop[c] / 1e6 for c in clusters}
-    n_fixed = {"Toronto–Waterloo Corridor": 30, "Karlsruhe": 10, "Greater Adelaide": 10}
+    n_fixed = dict(FIXED_MEMBERS)
     n_want = template(r_n, {c: v / popm[c] for c, v in n_fixed.items()}, 75.0, 1.1, linear=LINEAR)
     n_low = {c: max(12, len(named_in[c]) + 8) for c in clusters}
     members = integer_ratios(r_n, {c: n_want[c] * popm[c] for c in clusters}, popm, lower=n_low, fixed=n_fixed)
@@ -612,6 +615,10 @@ def solve_funding(clusters: list[str], ranks: dict[str, dict[str, int]], gdp: di
     _, f, t = fit_total((slo + shi) / 2)
     log.append(f"European clusters' total funding {t[europe_idx].sum() / 1e9:.3f} bn")
     startup = {c: float(round(f[ix[c]] * gdp[c], -4)) for c in clusters}
+    for c in clusters:
+        if startup[c] < 12e6:  # the cluster threshold comes first
+            CONFLICTS.append(f"{c}: startup funding raised from {startup[c] / 1e6:.1f} m to the 12 m the threshold needs")
+            startup[c] = 12e6
     total = {c: float(round(t[ix[c]], -4)) if c not in anchors else float(anchors[c]) for c in clusters}
     log.extend(conflicts)
     log.append(f"clusters' total funding {sum(total.values()) / 1e9:.3f} bn; startup funding {sum(startup.values()) / 1e9:.3f} bn")
