@@ -15,26 +15,28 @@ per-indicator rankings of the 45 clusters that
   that random indicator weights rarely reorder the dimension, as Annex 1 says).
 
 Brokerage (betweenness centrality in the cluster-cluster graph) cannot be chosen
-freely: it is whatever the graph gives. So the script first designs that graph
-(regional communities joined only through broker clusters, tuned by a
-deterministic edge search), computes the brokerage ranks from it with networkx
-exactly as the engine will, and then solves the other eight rankings with one
-integer program (scipy.optimize.milp / HiGHS):
+freely: it is whatever the graph gives. Steps (all deterministic):
 
-* binary x[i, c, p] = cluster c takes position p in indicator i's ranking;
-* each cluster one position, each position one cluster;
-* positions excluded by the rank facts are fixed to 0;
-* dimension sums S_d(c) = sum of the cluster's three ranks are ordered as Table A
-  orders the dimension ranks (equal where Table A prints ``=``, at least 1 apart
-  otherwise), and S_1 + S_2 + S_3 is ordered as the overall rank;
-* the objective is a weighted L1 distance of every rank to a plausibility prior.
+0. Integer program (scipy.optimize.milp / HiGHS) for each cluster's three dimension
+   rank-sums with brokerage still free: Table A's orderings as constraints (equal sums
+   where Table A prints ``=``, at least 1 apart otherwise; the same for the sum of the
+   three sums and the overall rank), each sum within the bounds the rank facts allow,
+   and majorisation (the k smallest/largest sums at least/most the sum of the k
+   smallest/largest rank values), then a min-conflicts split of the collaboration
+   sums -> a brokerage ranking compatible with Table A.
+1. The graph: regional communities joined only through the broker clusters, tuned by a
+   deterministic first-improvement edge search so that the six brokers lead in the
+   paper's order and the others come close to the step-0 brokerage ranking. Its
+   brokerage ranks (networkx, rounded to 12 significant digits, min-rank) are final.
+2. The same integer program with the graph's brokerage ranks fixed; collaborations and
+   external share enter as explicit assignment binaries (so they are strict rankings).
+3. Market orientation and ecosystem maturity sums are split into three rankings each by
+   a seeded min-conflicts swap search that starts from every rank = sum / 3 (so the
+   three rankings of a dimension are close, which keeps Annex 1's Monte Carlo stable).
+4. Checks: an independent re-aggregation of contract section 6 reproduces every Table A
+   label; every rank fact holds; Monte Carlo and Spearman figures are printed.
 
-The result is checked by an independent re-aggregation of section 6 and by the
-fact list, then written to ``data/builder/targets/``. Deterministic: no random
-numbers except the seeded Monte Carlo robustness check; HiGHS is run to proven
-optimality so the output does not depend on timing.
-
-Run:  python data/builder/solve_ranks.py   (about 20 s)
+Run:  python data/builder/solve_ranks.py   (about 50 s on an idle 2-core machine)
 """
 from __future__ import annotations
 
