@@ -83,6 +83,7 @@ CLOUD_CENTRE = {
     "Greater New York": (40.7800, -73.9300),
     "Greater Los Angeles": (34.0500, -118.3000),
     "Singapore": (1.3400, 103.8200),
+    "Greater Geneva Bern Area": (46.2100, 6.1500),
 }
 REGION_OF: dict[str, str] = {}
 EU27 = set("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
@@ -185,6 +186,7 @@ class Builder:
         self.funding: list[dict] = []
         self.collab: list[dict] = []
         self.key2id: dict[str, str] = {}
+        self.dropped_named: list[dict] = []
 
     # ------------------------------------------------------------------ targets/plan
     def load_targets(self) -> None:
@@ -209,7 +211,12 @@ class Builder:
         if not os.environ.get("BUILDER_REPAIR"):
             self.ranks, self.edges = t, e
             return
+        s_named = defaultdict(int)
+        for r in self.named.values():
+            if r["type"] == "startup":
+                s_named[r["area"]] += 1
         t = repair.repair_targets(t, self.clusters, planmod.DIMENSIONS, gdp, pop, n_lo, dict(planmod.FIXED_MEMBERS),
+                                  {c: n_named[c] for c in self.clusters}, {c: s_named[c] for c in self.clusters},
                                   self.log)
         self.ranks, self.edges = t, e
 
@@ -277,12 +284,24 @@ class Builder:
                 lead_res = [top4[c]["top_research_collaborator"]]
             self.top_named[c] = {"industry": lead_ind, "research": lead_res}
             centre = CLOUD_CENTRE.get(c, (float(a["lat"]), float(a["lon"])))
-            anchors = [centre] + [(float(r["lat"]), float(r["lon"])) for r in named]
-            chains: list[tuple[float, float]] = []
-            for i, j, d in mst_edges(anchors):
-                if d > 9.0:
-                    chains += chain_points(rng, anchors[i], anchors[j])
-            # filler types
+            n_total = p.members
+            while True:
+                anchors = [centre] + [(float(r["lat"]), float(r["lon"])) for r in named]
+                chains: list[tuple[float, float]] = []
+                for i, j, d in mst_edges(anchors):
+                    if d > 9.0:
+                        chains += chain_points(rng, anchors[i], anchors[j])
+                if len(chains) <= n_total - len(named) or len(named) <= 1:
+                    break
+                # too few members to join a far-away named site: leave the farthest one
+                # (not one the tables name) outside the cluster, at its real headquarters
+                lead = set(lead_ind) | set(lead_res)
+                far = max((r for r in named if r["name"] not in lead),
+                          key=lambda r: float(haversine_km(centre[0], centre[1], float(r["lat"]), float(r["lon"]))))
+                self.dropped_named.append(far)
+                self.log.append(f"{c}: {far['name']} left outside the cluster (too few members to chain it)")
+                named = [r for r in named if r is not far]
+            # filler types (named members left outside count as the planned type's fillers)
             need = {
                 "startup": p.startups, "corporate": p.corporates, "university": p.universities,
                 "research_institute": p.institutes, "government": p.government,
@@ -407,6 +426,14 @@ class Builder:
         """Institutions outside clusters and quasi-clusters, at most 3 per city, cities at
         least 45 km apart and 30 km from every cluster or quasi-cluster member."""
         rng = self.rng
+        for r in self.dropped_named:
+            self.add_inst(
+                name=r["name"], type_=r["type"], lat=float(r["lat"]), lon=float(r["lon"]), city=r["city"],
+                country=r["country"], since=dt.date(int(r["founded"]), 1, 1), spinout_of=r["spinout_of"],
+                synthetic=False, source=self.named_source(r), group="", status="none", key=r["key"], weight=1.0,
+            )
+            if self.outside_left.get(r["type"], 0) > 0:
+                self.outside_left[r["type"]] -= 1
         pts = np.array([[r["lat"], r["lon"]] for r in self.inst])
         chosen: list[dict] = []
         clat = np.array([]).reshape(0)

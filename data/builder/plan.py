@@ -67,7 +67,7 @@ EUROPE = {
 }
 #: Institutions the text fixes: Toronto-Waterloo 30 (section 5.3); Karlsruhe and Adelaide
 #: small ("two or three startups constitute a large share").
-FIXED_MEMBERS = {"Toronto–Waterloo Corridor": 30, "Karlsruhe": 10, "Greater Adelaide": 10}
+FIXED_MEMBERS = {"Toronto–Waterloo Corridor": 30, "Karlsruhe": (10, 16), "Greater Adelaide": (10, 16)}
 #: Table 4: industry-involving collaborations per USD trillion of GDP.
 TABLE4 = {
     "Cambridge": 1821, "Oxford": 1334, "Canberra": 938, "Greater Helsinki": 697, "Hefei": 370,
@@ -223,31 +223,55 @@ def integer_ratios(
     denom: dict[str, float],
     lower: dict[str, int] | None = None,
     fixed: dict[str, int] | None = None,
+    upper: dict[str, int] | None = None,
+    sink: list[str] | None = None,
 ) -> dict[str, int]:
-    """Integer numerators k_c so that k_c / denom_c is strictly decreasing in rank (equal
-    for equal ranks is not supported) and close to ``want`` (a numerator), processing from
-    the worst rank up: k = max(round(want), lower, floor(ratio_below * denom) + 1)."""
+    """Integer numerators k_c so that k_c / denom_c is strictly decreasing in rank (equal for
+    equal ranks) and close to ``want`` (a numerator): a top-down pass gives each cluster the
+    largest ratio that still fits under the one above (``env``), a bottom-up pass the
+    smallest that exceeds the one below; within that window the numerator nearest ``want``."""
     lower = lower or {}
     fixed = fixed or {}
+    upper = upper or {}
+    sink = CONFLICTS if sink is None else sink
+    order = order_by_rank(ranks)
+    env: dict[str, float] = {}
+    above, above_rank = math.inf, None
+    for c in order:
+        d = denom[c]
+        if c in fixed:
+            k = fixed[c]
+        else:
+            k = upper.get(c, 10**9)
+            if math.isfinite(above):
+                if above_rank is not None and ranks[c] == above_rank:
+                    k = min(k, math.floor(above * d + 1e-9))
+                else:
+                    k = min(k, math.ceil(above * d - 1e-9) - 1)
+        env[c] = k / d
+        above, above_rank = env[c], ranks[c]
     out: dict[str, int] = {}
     below: float | None = None
     below_rank: int | None = None
-    for c in reversed(order_by_rank(ranks)):
+    for c in reversed(order):
+        d = denom[c]
         tie = below_rank is not None and ranks[c] == below_rank
         if c in fixed:
             k = fixed[c]
         elif tie:
-            k = int(round(below * denom[c]))
+            k = int(round(below * d))
         else:
-            k = max(int(round(want[c])), lower.get(c, 0))
+            k_min = lower.get(c, 0)
             if below is not None:
-                k = max(k, math.floor(below * denom[c] + 1e-9) + 1)
-        if tie and abs(k / denom[c] - below) > 1e-12:
-            CONFLICTS.append(f"tie not realisable: {c} {k}/{denom[c]:.4g} != {below:.6g}")
-        elif below is not None and not tie and not k / denom[c] > below * (1 + 1e-9):
-            CONFLICTS.append(f"rank order not realisable: {c} fixed at {k}/{denom[c]:.4g} <= the cluster ranked below ({below:.4g})")
+                k_min = max(k_min, math.floor(below * d + 1e-9) + 1)
+            k_cap = math.floor(env[c] * d + 1e-9)
+            k = max(k_min, min(int(round(want[c])), k_cap))
+        if tie and abs(k / d - below) > 1e-12:
+            sink.append(f"tie not realisable: {c} {k}/{d:.4g} != {below:.6g}")
+        elif below is not None and not tie and not k / d > below * (1 + 1e-12):
+            sink.append(f"rank order not realisable: {c} at {k}/{d:.4g} <= the cluster ranked below ({below:.4g})")
         out[c] = k
-        below = k / denom[c]
+        below = k / d
         below_rank = ranks[c]
     return out
 
@@ -375,7 +399,7 @@ def make_plan(clusters: list[str], area: dict[str, dict], ranks: dict[str, dict[
         gdp[c] = new_gdp
         fixed_m[c] = m
     gtn = {c: gdp[c] / 1e12 for c in clusters}
-    m_want = template(r_ind, {c: float(v) for c, v in TABLE4.items()}, 1821.0, 9.0, linear=LINEAR)
+    m_want = template(r_ind, {c: float(v) for c, v in TABLE4.items()}, 1821.0, 4.0)
     industry = integer_ratios(r_ind, {c: m_want[c] * gtn[c] for c in clusters}, gtn,
                               lower={c: 2 for c in clusters}, fixed=fixed_m)
 
@@ -383,83 +407,59 @@ def make_plan(clusters: list[str], area: dict[str, dict], ranks: dict[str, dict[
     # jointly, as a linear programme in log space (orders, T >= 1.03 F, anchors)
     startup_funding, total_funding = solve_funding(clusters, ranks, gdp, log)
 
-    # ---- ecosystem: members per million people. Fixed sizes: Toronto-Waterloo 30 (section
-    # 5.3); Karlsruhe and Adelaide small (2-3 startups are a large share, section 5.3)
+    # ---- ecosystem: members per million people, startups per member
     r_n = R("institutions_per_million")
-    popm = {c: pop[c] / 1e6 for c in clusters}
-    n_fixed = dict(FIXED_MEMBERS)
-    n_want = template(r_n, {c: v / popm[c] for c, v in n_fixed.items()}, 75.0, 1.1, linear=LINEAR)
-    n_low = {c: max(12, len(named_in[c]) + 8) for c in clusters}
-    members = integer_ratios(r_n, {c: n_want[c] * popm[c] for c in clusters}, popm, lower=n_low, fixed=n_fixed)
-    # the three clusters tied at 0.50 startups per member need an even size
     r_s = R("startups_per_institution")
-    half = [c for c in ("Greater Glasgow", "Tel Aviv Metropolitan Area", "Denver–Boulder Region")]
-    order_n = order_by_rank(r_n)
-    for c in half:
-        if members[c] % 2:
-            i = order_n.index(c)
-            up = members[c] + 1
-            above = order_n[i - 1] if i > 0 else None
-            if above is None or up / popm[c] < members[above] / popm[above]:
-                members[c] = up
-            else:
-                members[c] -= 1
-    # Bristol-Bath: 0.64 startups per member needs a size where round(0.64 n)/n is in [0.635, 0.645)
-    bb = "Bristol–Bath Region"
-    if not 0.635 <= round(0.64 * members[bb]) / members[bb] < 0.645:
-        for d in (1, -1, 2, -2, 3, -3):
-            n = members[bb] + d
-            if 0.635 <= round(0.64 * n) / n < 0.645:
-                members[bb] = n
-                break
-
-    # ---- startups per member: Bristol-Bath 0.64, Glasgow / Tel Aviv / Denver-Boulder 0.50,
-    # Toronto-Waterloo 14 of 30, Karlsruhe and Adelaide 3
-    s_fixed = {"Toronto–Waterloo Corridor": 14, "Karlsruhe": 3, "Greater Adelaide": 3,
-               bb: int(round(0.64 * members[bb]))}
-    for c in half:
-        s_fixed[c] = members[c] // 2
-    s_want = template(r_s, {c: k / members[c] for c, k in s_fixed.items()}, 0.66, 0.07, linear=LINEAR)
-    s_low = {c: max(ncount[c]["startup"], 2) for c in clusters}
-    startups = integer_ratios(r_s, {c: s_want[c] * members[c] for c in clusters},
-                              {c: float(members[c]) for c in clusters}, lower=s_low, fixed=s_fixed)
+    s_named = {c: ncount[c]["startup"] for c in clusters}
+    n_named = {c: len(named_in[c]) for c in clusters}
+    members, startups = plan_members_startups(clusters, r_n, r_s, pop, n_named, s_named, startup_funding, CONFLICTS)
 
     # ---- spinouts per research institution
     r_k = R("spinouts_per_research_institution")
     k_want_ratio = pos_template(r_k, {1: 5.0, 2: 4.0, 3: 2.5, 4: 2.0, 5: 1.5, 6: 0.96, 7: 0.92, 8: 0.88, 9: 0.85,
                                       10: 0.82, 11: 0.72, 20: 0.45, 45: 0.04}, linear=LINEAR)
+    # achievable ratios per cluster: k spinouts (named spinouts .. eligible startups) over R
+    # research members (named research .. what the size leaves after startups and named others)
     research: dict[str, int] = {}
+    options: dict[str, list[tuple[float, int, int]]] = {}
     for c in clusters:
         named_r = ncount[c]["university"] + ncount[c]["research_institute"]
-        non_startup = members[c] - startups[c] - ncount[c]["corporate"] - ncount[c]["government"]
-        research[c] = max(named_r, 1, min(non_startup, int(round(0.45 * (members[c] - startups[c])))))
-    research["Oxford"] = 1
-    research["Cambridge"] = 2
+        kmax = startups[c] - (ncount[c]["startup"] - nspin[c])
+        r_hi = members[c] - startups[c] - ncount[c]["corporate"] - ncount[c]["government"]
+        r_pref = max(named_r, 1, min(r_hi, int(round(0.45 * (members[c] - startups[c])))))
+        if c == "Oxford":
+            rs = [1]
+        elif c == "Cambridge":
+            rs = [2]
+        else:
+            rs = range(max(1, named_r), max(max(1, named_r), r_hi) + 1)
+        opts = []
+        for rr in rs:
+            for k in range(nspin[c], max(nspin[c], kmax) + 1):
+                v = k / rr
+                if 6 <= r_k[c] <= 10 and not 0.8 <= v < 1.0:  # "just under 1" (section 5.2)
+                    continue
+                opts.append((v, k, rr))
+        options[c] = sorted(opts)
+        research[c] = r_pref
+    order_k = order_by_rank(r_k)
+    env: dict[str, float] = {}
+    above = math.inf
+    for c in order_k:
+        ok = [v for v, _, _ in options[c] if v < above * (1 - 1e-12)]
+        env[c] = max(ok) if ok else (options[c][0][0] if options[c] else 0.0)
+        above = env[c]
     spinouts: dict[str, int] = {}
     below = None
-    for c in reversed(order_by_rank(r_k)):
-        # choose (k, R): k <= spinout-eligible startups, k/R > below, near the template;
-        # ranks 6-10 stay "just under 1" (section 5.2)
-        named_r = ncount[c]["university"] + ncount[c]["research_institute"]
-        kmax = startups[c] - (ncount[c]["startup"] - nspin[c])
-        upper = 1.0 if 6 <= r_k[c] <= 10 else math.inf
-        rs = [research[c]] if c in ("Oxford", "Cambridge") else range(max(1, named_r), research[c] + 1)
-        best = None
-        for rr in rs:
-            for k in range(nspin[c], kmax + 1):
-                v = k / rr
-                if below is not None and not v > below * (1 + 1e-9):
-                    continue
-                if v >= upper:
-                    continue
-                score = abs(math.log((v + 0.02) / (k_want_ratio[c] + 0.02))) + 0.002 * (research[c] - rr)
-                if best is None or score < best[0]:
-                    best = (score, k, rr)
-        if best is None:
-            CONFLICTS.append(f"{c}: cannot realise the spinout ratio rank (startups {startups[c]}, research {research[c]})")
-            best = (0, kmax, max(1, named_r))
-        spinouts[c], research[c] = best[1], best[2]
-        below = best[1] / best[2]
+    for c in reversed(order_k):
+        cands = [o for o in options[c] if (below is None or o[0] > below * (1 + 1e-12)) and o[0] <= env[c] + 1e-12]
+        if not cands:
+            cands = [o for o in options[c] if below is None or o[0] > below * (1 + 1e-12)] or options[c][-1:]
+            CONFLICTS.append(f"{c}: spinout ratio rank not realisable within its window")
+        want = k_want_ratio[c]
+        v, k, rr = min(cands, key=lambda o: (abs(math.log((o[0] + 0.02) / (want + 0.02))), -o[2]))
+        spinouts[c], research[c] = k, rr
+        below = v
 
     for c in clusters:
         p = plans[c]
@@ -474,8 +474,63 @@ def make_plan(clusters: list[str], area: dict[str, dict], ranks: dict[str, dict[
                            min(rest - ncount[c]["corporate"], int(round(0.05 * members[c]))))
         p.corporates = rest - p.government
         if p.corporates < ncount[c]["corporate"] or p.corporates < 0:
-            raise ValueError(f"{c}: no room for its named corporates ({p})")
+            short = ncount[c]["corporate"] - p.corporates
+            CONFLICTS.append(f"{c}: {short} more members than planned for its named corporates")
+            p.corporates += short
+            p.members += short
     return plans, gdp
+
+
+def plan_members_startups(clusters: list[str], r_n: dict[str, int], r_s: dict[str, int], pop: dict[str, float],
+                          n_named: dict[str, int], s_named: dict[str, int], startup_funding: dict[str, float] | None,
+                          sink: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Members (institutions per million people) and startups (startups per member).
+    Fixed sizes: Toronto-Waterloo 30 with 14 startups (section 5.3); Karlsruhe and Adelaide
+    small, with two or three startups; Bristol-Bath 0.64; Glasgow, Tel Aviv, Denver-Boulder
+    0.50 (a tie)."""
+    popm = {c: pop[c] / 1e6 for c in clusters}
+    n_fixed = {c: v for c, v in FIXED_MEMBERS.items() if isinstance(v, int)}
+    n_range = {c: v for c, v in FIXED_MEMBERS.items() if not isinstance(v, int)}
+    n_want = template(r_n, {c: v / popm[c] for c, v in n_fixed.items()}, 75.0, 1.1, linear=LINEAR)
+    n_low = {c: max(12, n_named[c] + 8) for c in clusters}
+    n_up = {c: max(n_low[c], int(min(220.0, 40.0 + 15.0 * popm[c]))) for c in clusters}
+    for c, (lo_, hi_) in n_range.items():
+        n_low[c], n_up[c] = lo_, hi_
+        n_want[c] = lo_ / popm[c]
+    half = ["Greater Glasgow", "Tel Aviv Metropolitan Area", "Denver–Boulder Region"]
+    bb = "Bristol–Bath Region"
+    # parity / size needs inside the window: even sizes for the 0.50 tie, a 0.64-capable size for Bristol-Bath
+    members = integer_ratios(r_n, {c: n_want[c] * popm[c] for c in clusters}, popm, lower=n_low, fixed=n_fixed,
+                             upper=n_up, sink=sink)
+    order_n = order_by_rank(r_n)
+    for c in half + [bb]:
+        ok = (lambda n: n % 2 == 0) if c in half else (lambda n: 0.635 <= round(0.64 * n) / n < 0.645)
+        if ok(members[c]):
+            continue
+        i = order_n.index(c)
+        hi = members[order_n[i - 1]] / popm[order_n[i - 1]] if i > 0 else math.inf
+        lo = members[order_n[i + 1]] / popm[order_n[i + 1]] if i + 1 < len(order_n) else 0.0
+        for d in (1, -1, 2, -2, 3, -3, 4, -4):
+            n = members[c] + d
+            if ok(n) and lo < n / popm[c] < hi:
+                members[c] = n
+                break
+        else:
+            sink.append(f"{c}: no member count fits both its rank and its stated ratio")
+    s_fixed = {"Toronto–Waterloo Corridor": 14, bb: int(round(0.64 * members[bb]))}
+    for c in half:
+        s_fixed[c] = members[c] // 2
+    s_want = template(r_s, {c: k / members[c] for c, k in s_fixed.items()}, 0.66, 0.07, linear=LINEAR)
+    sf = startup_funding or {}
+    s_low = {c: max(s_named[c], 1 if sf.get(c, 40e6) >= 30e6 else 2, math.ceil(sf.get(c, 0.0) / 0.45e9) + 1)
+             for c in clusters}
+    s_up = {c: members[c] - max(2, n_named[c] - s_named[c] + 1) for c in clusters}
+    for c in ("Karlsruhe", "Greater Adelaide"):  # "two or three startups"
+        s_low[c], s_up[c] = 2, 3
+    startups = integer_ratios(r_s, {c: s_want[c] * members[c] for c in clusters},
+                              {c: float(members[c]) for c in clusters}, lower=s_low, fixed=s_fixed, upper=s_up,
+                              sink=sink)
+    return members, startups
 
 
 def solve_funding(clusters: list[str], ranks: dict[str, dict[str, int]], gdp: dict[str, float],
