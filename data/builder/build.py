@@ -208,16 +208,22 @@ class Builder:
         for r in self.named.values():
             n_named[r["area"]] += 1
         n_lo = {c: max(12, n_named[c] + 8) for c in self.clusters}
-        if not os.environ.get("BUILDER_REPAIR"):
+        if os.environ.get("BUILDER_NO_REPAIR"):
             self.ranks, self.edges = t, e
             return
         s_named = defaultdict(int)
+        n_counts = {c: {t: 0 for t in TYPES} for c in self.clusters}
+        nspin = {c: 0 for c in self.clusters}
         for r in self.named.values():
             if r["type"] == "startup":
                 s_named[r["area"]] += 1
+            if r["area"] in n_counts:
+                n_counts[r["area"]][r["type"]] += 1
+                if r["type"] == "startup" and r["spinout_of"]:
+                    nspin[r["area"]] += 1
         t = repair.repair_targets(t, self.clusters, planmod.DIMENSIONS, gdp, pop, n_lo, dict(planmod.FIXED_MEMBERS),
                                   {c: n_named[c] for c in self.clusters}, {c: s_named[c] for c in self.clusters},
-                                  self.log)
+                                  self.log, n_counts=n_counts, nspin=nspin)
         self.ranks, self.edges = t, e
 
     def make_plan(self) -> None:

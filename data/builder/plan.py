@@ -67,7 +67,7 @@ EUROPE = {
 }
 #: Institutions the text fixes: Toronto-Waterloo 30 (section 5.3); Karlsruhe and Adelaide
 #: small ("two or three startups constitute a large share").
-FIXED_MEMBERS = {"Toronto–Waterloo Corridor": 30, "Karlsruhe": (10, 16), "Greater Adelaide": (10, 16)}
+FIXED_MEMBERS = {"Toronto–Waterloo Corridor": 30, "Karlsruhe": (10, 30), "Greater Adelaide": (10, 30)}
 #: Table 4: industry-involving collaborations per USD trillion of GDP.
 TABLE4 = {
     "Cambridge": 1821, "Oxford": 1334, "Canberra": 938, "Greater Helsinki": 697, "Hefei": 370,
@@ -225,6 +225,7 @@ def integer_ratios(
     fixed: dict[str, int] | None = None,
     upper: dict[str, int] | None = None,
     sink: list[str] | None = None,
+    valid: dict | None = None,
 ) -> dict[str, int]:
     """Integer numerators k_c so that k_c / denom_c is strictly decreasing in rank (equal for
     equal ranks) and close to ``want`` (a numerator): a top-down pass gives each cluster the
@@ -234,6 +235,7 @@ def integer_ratios(
     fixed = fixed or {}
     upper = upper or {}
     sink = CONFLICTS if sink is None else sink
+    valid = valid or {}
     order = order_by_rank(ranks)
     env: dict[str, float] = {}
     above, above_rank = math.inf, None
@@ -248,6 +250,9 @@ def integer_ratios(
                     k = min(k, math.floor(above * d + 1e-9))
                 else:
                     k = min(k, math.ceil(above * d - 1e-9) - 1)
+            if c in valid and k < 10**8:
+                while k > 0 and not valid[c](k):
+                    k -= 1
         env[c] = k / d
         above, above_rank = env[c], ranks[c]
     out: dict[str, int] = {}
@@ -266,6 +271,17 @@ def integer_ratios(
                 k_min = max(k_min, math.floor(below * d + 1e-9) + 1)
             k_cap = math.floor(env[c] * d + 1e-9)
             k = max(k_min, min(int(round(want[c])), k_cap))
+            if c in valid:
+                kk = k
+                while kk >= k_min and not valid[c](kk):
+                    kk -= 1
+                if kk < k_min:
+                    kk = k
+                    while not valid[c](kk):
+                        kk += 1
+                k = kk
+            if k_min > k_cap:
+                sink.append(f"squeezed: {c} needs {k_min}/{d:.4g} above the room left ({k_cap})")
         if tie and abs(k / d - below) > 1e-12:
             sink.append(f"tie not realisable: {c} {k}/{d:.4g} != {below:.6g}")
         elif below is not None and not tie and not k / d > below * (1 + 1e-12):
@@ -493,15 +509,18 @@ def plan_members_startups(clusters: list[str], r_n: dict[str, int], r_s: dict[st
     n_range = {c: v for c, v in FIXED_MEMBERS.items() if not isinstance(v, int)}
     n_want = template(r_n, {c: v / popm[c] for c, v in n_fixed.items()}, 75.0, 1.1, linear=LINEAR)
     n_low = {c: max(12, n_named[c] + 8) for c in clusters}
-    n_up = {c: max(n_low[c], int(min(220.0, 40.0 + 15.0 * popm[c]))) for c in clusters}
+    n_up = {c: max(n_low[c], int(min(260.0, 60.0 + 20.0 * popm[c]))) for c in clusters}
     for c, (lo_, hi_) in n_range.items():
         n_low[c], n_up[c] = lo_, hi_
         n_want[c] = lo_ / popm[c]
     half = ["Greater Glasgow", "Tel Aviv Metropolitan Area", "Denver–Boulder Region"]
     bb = "Bristol–Bath Region"
     # parity / size needs inside the window: even sizes for the 0.50 tie, a 0.64-capable size for Bristol-Bath
-    members = integer_ratios(r_n, {c: n_want[c] * popm[c] for c in clusters}, popm, lower=n_low, fixed=n_fixed,
-                             upper=n_up, sink=sink)
+    # as many members as the ranking window allows: finer startups-per-member granularity
+    valid = {c: (lambda n: n % 2 == 0) for c in half}
+    valid[bb] = lambda n: 0.635 <= round(0.64 * n) / n < 0.645
+    members = integer_ratios(r_n, {c: max(n_want[c] * popm[c], 0.85 * n_up[c]) for c in clusters}, popm,
+                             lower=n_low, fixed=n_fixed, upper=n_up, sink=sink, valid=valid)
     order_n = order_by_rank(r_n)
     for c in half + [bb]:
         ok = (lambda n: n % 2 == 0) if c in half else (lambda n: 0.635 <= round(0.64 * n) / n < 0.645)
@@ -525,12 +544,44 @@ def plan_members_startups(clusters: list[str], r_n: dict[str, int], r_s: dict[st
     s_low = {c: max(s_named[c], 1 if sf.get(c, 40e6) >= 30e6 else 2, math.ceil(sf.get(c, 0.0) / 0.45e9) + 1)
              for c in clusters}
     s_up = {c: members[c] - max(2, n_named[c] - s_named[c] + 1) for c in clusters}
-    for c in ("Karlsruhe", "Greater Adelaide"):  # "two or three startups"
-        s_low[c], s_up[c] = 2, 3
-    startups = integer_ratios(r_s, {c: s_want[c] * members[c] for c in clusters},
+    for c in ("Karlsruhe", "Greater Adelaide"):  # "two or three startups" where the ranks allow
+        s_low[c] = 2
+    # the smallest startup counts that keep the order: the most room below the fixed ratios
+    startups = integer_ratios(r_s, {c: 0.0 for c in clusters},
                               {c: float(members[c]) for c in clusters}, lower=s_low, fixed=s_fixed, upper=s_up,
                               sink=sink)
     return members, startups
+
+
+def spinout_feasibility(clusters: list[str], r_k: dict[str, int], members: dict[str, int], startups: dict[str, int],
+                        n_counts: dict[str, dict[str, int]], nspin: dict[str, int]) -> int:
+    """Number of clusters where the bottom-up smallest achievable spinouts-per-research ratio
+    (k spinouts over R research members) cannot exceed the one ranked below, or leaves the
+    'just under 1' window of ranks 6-10."""
+    bad = 0
+    below = -1.0
+    for c in reversed(order_by_rank(r_k)):
+        nc = n_counts[c]
+        named_r = nc["university"] + nc["research_institute"]
+        kmax = startups[c] - (nc["startup"] - nspin[c])
+        r_lo = max(1, named_r)
+        r_hi = max(r_lo, members[c] - startups[c] - nc["corporate"] - nc["government"])
+        if c == "Oxford":
+            r_lo = r_hi = 1
+        elif c == "Cambridge":
+            r_lo = r_hi = 2
+        lo_v = 0.8 if 6 <= r_k[c] <= 10 else -1.0
+        x = max(below, lo_v - 1e-12)
+        best = math.inf
+        for rr in range(r_lo, r_hi + 1):
+            k = max(nspin[c], math.floor(x * rr + 1e-9) + 1) if x >= 0 else nspin[c]
+            if k <= kmax:
+                best = min(best, k / rr)
+        if not math.isfinite(best) or (6 <= r_k[c] <= 10 and best >= 1.0):
+            bad += 1
+            continue
+        below = best
+    return bad
 
 
 def solve_funding(clusters: list[str], ranks: dict[str, dict[str, int]], gdp: dict[str, float],

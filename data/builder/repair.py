@@ -136,7 +136,8 @@ T_BY_POSITION = {1: 6.21e9, 2: 2.55e9, 3: 2.15e9, 4: 1.36e9, 5: 1.22e9, 6: 0.82e
 
 
 def make_checks(clusters: list[str], gdp: dict[str, float], pop: dict[str, float], n_lo: dict[str, int],
-                n_fixed: dict[str, int], n_named: dict[str, int], s_named: dict[str, int]) -> dict[str, Callable]:
+                n_fixed: dict[str, int], n_named: dict[str, int], s_named: dict[str, int],
+                n_counts: dict | None = None, nspin: dict | None = None) -> dict[str, Callable]:
     """Vectorised realisability checks for market orientation and ecosystem maturity."""
     n = len(clusters)
     ix = {c: k for k, c in enumerate(clusters)}
@@ -149,7 +150,7 @@ def make_checks(clusters: list[str], gdp: dict[str, float], pop: dict[str, float
     m_lo = np.log(2.0 / (G / 1e12))
     n_lo_arr = np.array([n_lo[c] for c in clusters], float)
     d_lo = np.log(n_lo_arr / P)
-    d_hi = np.log(np.maximum(n_lo_arr, np.minimum(220.0, 40.0 + 15.0 * P)) / P)
+    d_hi = np.log(np.maximum(n_lo_arr, np.minimum(260.0, 60.0 + 20.0 * P)) / P)
     for c, k in n_fixed.items():
         lo_k, hi_k = (k, k) if isinstance(k, int) else k
         d_lo[ix[c]], d_hi[ix[c]] = math.log(lo_k / P[ix[c]]), math.log(hi_k / P[ix[c]])
@@ -158,7 +159,7 @@ def make_checks(clusters: list[str], gdp: dict[str, float], pop: dict[str, float
     t = ix["Toronto–Waterloo Corridor"]
     s_lo[t] = s_hi[t] = math.log(14 / 30)
     for c in ("Karlsruhe", "Greater Adelaide"):
-        s_lo[ix[c]], s_hi[ix[c]] = math.log(3 / 14), math.log(3 / 10)
+        s_lo[ix[c]], s_hi[ix[c]] = math.log(2 / 30), math.log(0.46)
 
     def mo(r: dict[str, np.ndarray]) -> int:
         tf = r["total_funding_usd"]
@@ -180,9 +181,15 @@ def make_checks(clusters: list[str], gdp: dict[str, float], pop: dict[str, float
             return bad + 5.0
         # exact: the builder's own integer realisation of sizes and startups
         sink: list[str] = []
-        planmod.plan_members_startups(clusters, {c: int(r["institutions_per_million"][k]) for k, c in enumerate(clusters)},
-                                      {c: int(s[k]) for k, c in enumerate(clusters)}, pop, n_named, s_named, None, sink)
-        return float(len(sink))
+        members, startups = planmod.plan_members_startups(
+            clusters, {c: int(r["institutions_per_million"][k]) for k, c in enumerate(clusters)},
+            {c: int(s[k]) for k, c in enumerate(clusters)}, pop, n_named, s_named, None, sink)
+        bad = float(len(sink))
+        if n_counts is not None:
+            bad += planmod.spinout_feasibility(
+                clusters, {c: int(r["spinouts_per_research_institution"][k]) for k, c in enumerate(clusters)},
+                members, startups, n_counts, nspin)
+        return bad
 
     return {"market_orientation": mo, "ecosystem_maturity": em}
 
@@ -190,7 +197,8 @@ def make_checks(clusters: list[str], gdp: dict[str, float], pop: dict[str, float
 def repair_targets(ranks_by_cluster: dict[str, dict[str, int]], clusters: list[str], dimensions: dict[str, list[str]],
                    gdp: dict[str, float], pop: dict[str, float], n_lo: dict[str, int], n_fixed: dict[str, int],
                    n_named: dict[str, int], s_named: dict[str, int],
-                   log: list[str], seed: int = 20250731) -> dict[str, dict[str, int]]:
+                   log: list[str], seed: int = 20250731, n_counts: dict | None = None,
+                   nspin: dict | None = None) -> dict[str, dict[str, int]]:
     """Repair market-orientation and ecosystem-maturity targets that cannot be realised (see
     the module doc). Returns ranks by cluster."""
     n = len(clusters)
@@ -214,7 +222,7 @@ def repair_targets(ranks_by_cluster: dict[str, dict[str, int]], clusters: list[s
     # Boston are not in the top 10 by institutions per million people
     for c in ("San Francisco Bay Area", "Greater Boston"):
         allowed["institutions_per_million"][clusters.index(c), :10] = False
-    checks = make_checks(clusters, gdp, pop, n_lo, n_fixed, n_named, s_named)
+    checks = make_checks(clusters, gdp, pop, n_lo, n_fixed, n_named, s_named, n_counts, nspin)
     for dim, check in checks.items():
         inds = list(dimensions[dim])
         free = [i for i in inds if i != "brokerage"]

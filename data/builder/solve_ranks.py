@@ -187,6 +187,7 @@ COST_WEIGHT = 0.0  # 0 turns the objective off (feasibility only; for diagnosis)
 # Section 4.2: correlation between collaborations and external share about -0.5; as
 # a band on sum of squared rank differences d: rho = 1 - 6 sum d^2 / (n (n^2 - 1)).
 SPEARMAN_CE_RHO = (-0.6, -0.4)
+SIZE_GROUP_MEAN = 18  # see main(); 17 or 16 give rho nearer -0.5 but HiGHS takes minutes
 SPEARMAN_CE_BAND = tuple((1 - rho) * N * (N * N - 1) / 6 for rho in SPEARMAN_CE_RHO[::-1])
 BROKERS = ["GLA", "KAR", "GEN", "BLR", "MTL", "SHA"]  # section 4.3, in this order
 
@@ -366,7 +367,8 @@ def rank_values(indicator: str, code: str) -> list[int]:
     return sorted({POSITION_RANK[indicator][p - 1] for p in allowed_positions(indicator, code)})
 
 
-def solve_sums(table, broker_rank: dict[str, int] | None) -> dict[str, dict[str, int]]:
+def solve_sums(table, broker_rank: dict[str, int] | None, fix_sums: dict | None = None,
+               groups: tuple = ()):
     """Stage 1: integer program for each cluster's three dimension rank-sums.
 
     For collaboration intensity the variable is T = collaborations rank + external-share
@@ -401,6 +403,8 @@ def solve_sums(table, broker_rank: dict[str, int] | None) -> dict[str, dict[str,
         for c in CODES:
             lb = sum(min(rank_values(i, c)) for i in free_of[d])
             ub = sum(max(rank_values(i, c)) for i in free_of[d])
+            if fix_sums and d in fix_sums:
+                lb = ub = fix_sums[d][c]
             add(("s", d, c), lb, ub, 1)
             add(("dev", d, c), 0, np.inf, 0, COST_WEIGHT)
     rows: list[dict[int, float]] = []
@@ -424,6 +428,10 @@ def solve_sums(table, broker_rank: dict[str, int] | None) -> dict[str, dict[str,
                 row({var["a", ind, c, v]: 1.0 for v in range(1, N + 1)}, 1, 1)
             for v in range(1, N + 1):
                 row({var["a", ind, c, v]: 1.0 for c in CODES}, 1, 1)
+        for ind, group, lo_, hi_ in groups:  # linear bounds on a group's rank total
+            if ind in free_of[d]:
+                row({var["a", ind, c, v]: float(v) for c in group for v in range(1, N + 1)},
+                    lo_, hi_)
         for c in CODES:
             coef = {var["s", d, c]: 1.0}
             for ind in free_of[d]:
@@ -742,6 +750,21 @@ def main() -> int:
         part = None
         if dim == "collaboration_intensity":
             part = {i: explicit[i] for i in DIMENSIONS[dim] if i != "brokerage"}
+            # Re-solve collaborations / external share with the other two dimensions'
+            # sums fixed, asking the 15 largest clusters (COLLAB_PRIOR) for many
+            # collaborations and a low external share and the 15 smallest for the
+            # opposite (mean rank at most / at least SIZE_GROUP_MEAN / 46 - it): the
+            # paper's size-openness trade-off (section 4.2) and plausibility.
+            fixed = {d: sums[d] for d in DIMENSIONS if d != dim}
+            big, small = COLLAB_PRIOR[:15], COLLAB_PRIOR[-15:]
+            m = SIZE_GROUP_MEAN
+            groups = (("collaborations", big, -np.inf, 15 * m),
+                      ("external_share", big, 15 * (N + 1 - m), np.inf),
+                      ("collaborations", small, 15 * (N + 1 - m), np.inf),
+                      ("external_share", small, -np.inf, 15 * m))
+            _, resolved = solve_sums(table, broker_rank, fixed, groups)
+            part = resolved
+            log(f"collaboration rankings re-solved {time.time() - t0:.1f} s")
             try:  # re-split the same sums inside the Spearman band, if possible
                 part = split_two(dim, target, prior, SPEARMAN_CE_BAND)
             except SystemExit as exc:
