@@ -67,7 +67,7 @@ EUROPE = {
 }
 #: Institutions the text fixes: Toronto-Waterloo 30 (section 5.3); Karlsruhe and Adelaide
 #: small ("two or three startups constitute a large share").
-FIXED_MEMBERS = {"Toronto–Waterloo Corridor": 30, "Karlsruhe": (10, 30), "Greater Adelaide": (10, 30)}
+FIXED_MEMBERS = {"Toronto–Waterloo Corridor": (30, 40), "Karlsruhe": (10, 30), "Greater Adelaide": (10, 30)}
 #: Table 4: industry-involving collaborations per USD trillion of GDP.
 TABLE4 = {
     "Cambridge": 1821, "Oxford": 1334, "Canberra": 938, "Greater Helsinki": 697, "Hefei": 370,
@@ -519,7 +519,7 @@ def plan_members_startups(clusters: list[str], r_n: dict[str, int], r_s: dict[st
     # as many members as the ranking window allows: finer startups-per-member granularity
     valid = {c: (lambda n: n % 2 == 0) for c in half}
     valid[bb] = lambda n: 0.635 <= round(0.64 * n) / n < 0.645
-    members = integer_ratios(r_n, {c: max(n_want[c] * popm[c], 0.85 * n_up[c]) for c in clusters}, popm,
+    members = integer_ratios(r_n, {c: max(n_want[c] * popm[c], 0.6 * n_up[c]) for c in clusters}, popm,
                              lower=n_low, fixed=n_fixed, upper=n_up, sink=sink, valid=valid)
     order_n = order_by_rank(r_n)
     for c in half + [bb]:
@@ -536,12 +536,14 @@ def plan_members_startups(clusters: list[str], r_n: dict[str, int], r_s: dict[st
                 break
         else:
             sink.append(f"{c}: no member count fits both its rank and its stated ratio")
-    s_fixed = {"Toronto–Waterloo Corridor": 14, bb: int(round(0.64 * members[bb]))}
+    s_fixed = {bb: int(round(0.64 * members[bb]))}
+    if members["Toronto–Waterloo Corridor"] == 30:
+        s_fixed["Toronto–Waterloo Corridor"] = 14
     for c in half:
         s_fixed[c] = members[c] // 2
     s_want = template(r_s, {c: k / members[c] for c, k in s_fixed.items()}, 0.66, 0.07, linear=LINEAR)
     sf = startup_funding or {}
-    s_low = {c: max(s_named[c], 1 if sf.get(c, 40e6) >= 30e6 else 2, math.ceil(sf.get(c, 0.0) / 0.45e9) + 1)
+    s_low = {c: max(s_named[c], 1 if sf.get(c, 40e6) >= 30e6 else 2, math.ceil(sf.get(c, 0.0) / 0.45e9))
              for c in clusters}
     s_up = {c: members[c] - max(2, n_named[c] - s_named[c] + 1) for c in clusters}
     for c in ("Karlsruhe", "Greater Adelaide"):  # "two or three startups" where the ranks allow
