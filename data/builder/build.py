@@ -586,8 +586,12 @@ class Builder:
                 grant_share = 0.15 if corps else 1.0
                 g = round(other * grant_share, -3)
                 if g > 0:
-                    k = max(1, min(len(startups), int(g // 1.5e6)))
-                    rec = [startups[int(j)] for j in sorted(rng.choice(len(startups), size=k, replace=False))]
+                    got = defaultdict(float)
+                    for f in self.funding:
+                        got[f["institution_id"]] += f["amount_usd"]
+                    pool_s = [r for r in startups if got[r["institution_id"]] < 0.3e9] or startups
+                    k = max(1, min(len(pool_s), int(g // 1.5e6)))
+                    rec = [pool_s[int(j)] for j in sorted(rng.choice(len(pool_s), size=k, replace=False))]
                     wg = rng.random(k) + 0.2
                     parts = np.round(g * wg / wg.sum(), -3)
                     parts[0] += g - parts.sum()

@@ -594,7 +594,8 @@ def solve_funding(clusters: list[str], ranks: dict[str, dict[str, int]], gdp: di
     ix = {c: k for k, c in enumerate(clusters)}
     r_f = {c: ranks[c]["startup_funding_to_gdp"] for c in clusters}
     r_t = {c: ranks[c]["total_funding_usd"] for c in clusters}
-    f_by_pos = {1: 0.01365, 2: 0.0042, 3: 0.00322, 4: 0.00316, 5: 0.0026, 10: 0.0011, 20: 0.00045, 45: 0.00002}
+    f_by_pos = {1: 0.01365, 2: 0.0042, 3: 0.00322, 4: 0.00316, 5: 0.0026, 10: 0.0011, 11: 0.0007, 20: 0.00022,
+                45: 0.00002}
     f_t = pos_template(r_f, f_by_pos, linear=LINEAR)
     tx = np.array([math.log(f_t[c]) for c in clusters])
     anchors = dict(TOTAL_FUNDING_ANCHORS)
