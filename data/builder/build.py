@@ -946,9 +946,65 @@ class Builder:
                             x["date"] = max(target["active_since"], other["active_since"])
                         moved = True
                         break
+                    if not moved and kind == "industry":
+                        moved = self._swap_roles(mem, target, set(lead), deg, ends)
                     guard += 1
                     if not moved or guard > 20000:
                         raise ValueError(f"{c}: cannot make {target['name']} lead the {kind} collaborators")
+
+    def _swap_roles(self, mem, target, leaders, deg, ends) -> bool:
+        """Give ``target`` (industry) one more collaboration without changing the cluster's
+        number of industry-involving collaborations: it takes the place of a non-industry
+        member in a non-industry collaboration (+1), and a non-leading industry member in
+        another collaboration with a non-industry partner is replaced by a non-industry
+        member (-1)."""
+        nonind = [m for m in mem if m["type"] not in IND]
+        inds = [m for m in mem if m["type"] in IND and m["name"] not in leaders and m is not target]
+
+        def move(k, side, new):
+            x = self.collab[k]
+            old = x[side]
+            x[side] = new
+            x["institution_a" if side == "_a" else "institution_b"] = new["institution_id"]
+            ends[old["institution_id"]].remove((k, side))
+            ends[new["institution_id"]].append((k, side))
+            deg[old["institution_id"]] -= 1
+            deg[new["institution_id"]] += 1
+            other = x["_b"] if side == "_a" else x["_a"]
+            if x["date"] < new["active_since"]:
+                x["date"] = max(new["active_since"], other["active_since"])
+
+        down = None
+        for u in sorted(inds, key=lambda m: -deg[m["institution_id"]]):
+            for (k, side) in ends[u["institution_id"]]:
+                x = self.collab[k]
+                other = x["_b"] if side == "_a" else x["_a"]
+                if other["type"] not in IND:
+                    down = (k, side, other)
+                    break
+            if down:
+                break
+        if down is None:
+            return False
+        up = None
+        for m in sorted(nonind, key=lambda m: -deg[m["institution_id"]]):
+            for (k, side) in ends[m["institution_id"]]:
+                x = self.collab[k]
+                other = x["_b"] if side == "_a" else x["_a"]
+                if other["type"] not in IND and other is not target and k != down[0]:
+                    up = (k, side)
+                    break
+            if up:
+                break
+        if up is None:
+            return False
+        k2, side2, other2 = down
+        v = next((m for m in nonind if m is not other2), None)
+        if v is None:
+            return False
+        move(up[0], up[1], target)
+        move(k2, side2, v)
+        return True
 
     # ----------------------------------------------------------------------- writing
     def write(self, out: Path) -> None:
