@@ -21,22 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-INDICATORS = [
-    "total_funding_usd",
-    "startup_funding_to_gdp",
-    "industry_collaborations_per_tn_gdp",
-    "collaborations",
-    "external_share",
-    "brokerage",
-    "institutions_per_million",
-    "spinouts_per_research_institution",
-    "startups_per_institution",
-]
-DIMENSIONS = {
-    "market_orientation": INDICATORS[0:3],
-    "collaboration_intensity": INDICATORS[3:6],
-    "ecosystem_maturity": INDICATORS[6:9],
-}
+from quantumclusters.indicators import INDICATORS as _ENGINE_INDICATORS
+from quantumclusters.ranking import DIMENSIONS as _ENGINE_DIMENSIONS
+
+#: The engine's nine indicators and three dimensions (contract section 5), as lists.
+INDICATORS = list(_ENGINE_INDICATORS)
+DIMENSIONS = {dim: list(inds) for dim, inds in _ENGINE_DIMENSIONS.items()}
 
 # ---------------------------------------------------------------- anchors from the paper
 #: Total funding (USD) the text states (sections 2.2, 3.1): Bay Area 6.2 bn (29%),
