@@ -14,14 +14,16 @@ that distances are exact by construction.
 from __future__ import annotations
 
 import math
+import shutil
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from quantumclusters.schema import Database
+from quantumclusters.schema import FILES, Database
 
 R_KM = 6371.0088
 DEG_PER_KM = 180.0 / (math.pi * R_KM)  # 0.008993216...
@@ -170,3 +172,17 @@ def example_db() -> Database:
     from quantumclusters.schema import load_database
 
     return load_database(Path(__file__).parent / "data" / "example")
+
+
+#: The small hand-made example database (tests/data/example/README.md explains it).
+EXAMPLE_DB = Path(__file__).parent / "data" / "example"
+
+
+@pytest.fixture
+def db_dir(tmp_path: Path) -> Path:
+    """A fresh copy of the example database's four CSV files, safe to edit."""
+    target = tmp_path / "db"
+    target.mkdir()
+    for name in FILES.values():
+        shutil.copy(EXAMPLE_DB / name, target / name)
+    return target

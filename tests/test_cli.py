@@ -35,15 +35,6 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
 
 
 @pytest.fixture
-def db_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "db"
-    target.mkdir()
-    for name in FILES.values():
-        shutil.copy(EXAMPLE / name, target / name)
-    return target
-
-
-@pytest.fixture
 def bad_db(db_dir: Path) -> Path:
     """The example with three problems in three files."""
     path = db_dir / "institutions.csv"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -34,16 +33,6 @@ EXAMPLE = Path(__file__).parent / "data" / "example"
 
 # ---------------------------------------------------------------------------------------
 # helpers
-
-
-@pytest.fixture
-def db_dir(tmp_path: Path) -> Path:
-    """A fresh copy of the example database's four CSV files."""
-    target = tmp_path / "db"
-    target.mkdir()
-    for name in FILES.values():
-        shutil.copy(EXAMPLE / name, target / name)
-    return target
 
 
 def read_rows(path: Path) -> list[list[str]]:

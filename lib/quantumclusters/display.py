@@ -90,6 +90,11 @@ def _csv_link(df: pd.DataFrame, name: str, index: bool) -> str:
     )
 
 
+def _plain_caption(caption: str, number: int | str | None) -> str:
+    """The caption as plain text ("Table N: …"), for the text representation."""
+    return f"Table {number}: {caption}" if number is not None else caption
+
+
 def _caption(caption: str, number: int | str | None) -> str:
     text = html.escape(str(caption))
     if number is None:
@@ -143,7 +148,7 @@ class Table:
         return self.to_html()
 
     def __repr__(self) -> str:
-        head = f"Table {self.number}: {self.caption}" if self.number is not None else self.caption
+        head = _plain_caption(self.caption, self.number)
         with pd.option_context("display.width", 120, "display.max_columns", 20, "display.max_rows", 60):
             return f"{head}\n{self.df.to_string()}"
 
@@ -258,7 +263,7 @@ class Comparison:
         return self.to_html()
 
     def __repr__(self) -> str:
-        head = f"Table {self.number}: {self.caption}" if self.number is not None else self.caption
+        head = _plain_caption(self.caption, self.number)
         lines = [head, self.summary()]
         bad = self.disagreements
         bad = bad[~bad["_extra"].astype(bool)]
