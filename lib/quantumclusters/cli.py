@@ -468,8 +468,11 @@ def _delegate(name: str, argv: list[str]) -> int:
 # entry point
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived: unwind (removing the staging folder) and exit."""
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind (removing the staging folder) and exit.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except Exception``
+    fallback in the libraries the run goes through can swallow it and let the run finish."""
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
