@@ -57,7 +57,7 @@ EUROPE = {
 }
 #: Institutions the text fixes: Toronto-Waterloo 30 (section 5.3); Karlsruhe and Adelaide
 #: small ("two or three startups constitute a large share").
-FIXED_MEMBERS = {"Toronto–Waterloo Corridor": (30, 40), "Karlsruhe": (10, 30), "Greater Adelaide": (10, 30)}
+FIXED_MEMBERS = {"Toronto–Waterloo Corridor": 30, "Karlsruhe": (10, 30), "Greater Adelaide": (10, 30)}
 #: Table 4: industry-involving collaborations per USD trillion of GDP.
 TABLE4 = {
     "Cambridge": 1821, "Oxford": 1334, "Canberra": 938, "Greater Helsinki": 697, "Hefei": 370,
@@ -422,7 +422,7 @@ def make_plan(clusters: list[str], area: dict[str, dict], ranks: dict[str, dict[
 
     # ---- spinouts per research institution
     r_k = R("spinouts_per_research_institution")
-    k_want_ratio = pos_template(r_k, {1: 5.0, 2: 4.0, 3: 2.5, 4: 2.0, 5: 1.5, 6: 0.96, 7: 0.92, 8: 0.88, 9: 0.85,
+    k_want_ratio = pos_template(r_k, {1: 3.0, 2: 2.5, 3: 2.0, 4: 1.75, 5: 1.5, 6: 0.96, 7: 0.92, 8: 0.88, 9: 0.85,
                                       10: 0.82, 11: 0.72, 20: 0.45, 45: 0.04}, linear=LINEAR)
     # achievable ratios per cluster: k spinouts (named spinouts .. eligible startups) over R
     # research members (named research .. what the size leaves after startups and named others)
