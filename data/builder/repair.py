@@ -182,8 +182,6 @@ def make_checks(clusters: list[str], gdp: dict[str, float], pop: dict[str, float
         bad += 10.0 * max(0, int(np.count_nonzero(above)) - EUROPE_ABOVE_TORONTO_MAX)
         return bad
 
-    import plan as planmod
-
     def em(r: dict[str, np.ndarray]) -> float:
         bad = interval_violations(r["institutions_per_million"].astype(float), d_lo, d_hi, 0.0)
         s = r["startups_per_institution"]

@@ -53,6 +53,8 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.stats import rankdata, spearmanr
 
+from quantumclusters.ranking import DIMENSIONS as ENGINE_DIMENSIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 TABLE_A = ROOT / "data" / "published" / "table_a.csv"
 OUT = ROOT / "data" / "builder" / "targets"
@@ -81,13 +83,7 @@ NAMES: dict[str, str] = {
 }
 CODES = list(NAMES)
 
-DIMENSIONS: dict[str, tuple[str, str, str]] = {
-    "market_orientation": ("total_funding_usd", "startup_funding_to_gdp",
-                           "industry_collaborations_per_tn_gdp"),
-    "collaboration_intensity": ("collaborations", "external_share", "brokerage"),
-    "ecosystem_maturity": ("institutions_per_million", "spinouts_per_research_institution",
-                           "startups_per_institution"),
-}
+DIMENSIONS: dict[str, tuple[str, str, str]] = dict(ENGINE_DIMENSIONS)  # the engine's, contract section 5
 INDICATORS = [i for d in DIMENSIONS.values() for i in d]
 FREE = [i for i in INDICATORS if i != "brokerage"]  # solved by the integer program
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .paths import DEFAULT_CUTOFF, OUTPUT_FILES
 from .schema import (
     FILES,
     DataValidationError,
@@ -38,18 +39,8 @@ from .schema import (
 
 PROG = "quantumclusters"
 DEFAULT_DATA = "data/bundled"
-DEFAULT_CUTOFF = "2025-07-31"
 DEFAULT_DRAWS = 5000
 DEFAULT_SEED = 20250731
-#: The six files ``rank`` writes (contract section 8).
-OUTPUT_FILES = (
-    "assignments.csv",
-    "clusters.csv",
-    "indicators.csv",
-    "ranking.csv",
-    "quasi_clusters.csv",
-    "robustness.csv",
-)
 #: Stages shown by the progress bar of ``rank``.
 STAGES = ("load", "validate", "detect", "indicators", "rank", "robustness", "write")
 #: The pipeline's stage names (``quantumclusters.pipeline.STAGES``) on the bar's stages.

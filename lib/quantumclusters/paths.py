@@ -13,6 +13,7 @@ from pathlib import Path
 
 __all__ = [
     "DEFAULT_CUTOFF",
+    "OUTPUT_FILES",
     "repo_root",
     "bundled_dir",
     "published_dir",
@@ -25,6 +26,17 @@ __all__ = [
 
 #: The paper's data cut-off, the default of every run.
 DEFAULT_CUTOFF = "2025-07-31"
+#: The six files a ranking run writes, in this order (contract section 8). Declared here, in
+#: a module without heavy imports, so the command line can name them without loading the
+#: engine.
+OUTPUT_FILES: tuple[str, ...] = (
+    "assignments.csv",
+    "clusters.csv",
+    "indicators.csv",
+    "ranking.csv",
+    "quasi_clusters.csv",
+    "robustness.csv",
+)
 
 
 def repo_root() -> Path:

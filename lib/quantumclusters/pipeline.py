@@ -21,6 +21,7 @@ import pandas as pd
 
 from .detection import Detection, Params, detect, encode
 from .indicators import INDICATORS, compute_indicators
+from .paths import OUTPUT_FILES
 from .ranking import rank_clusters
 from .robustness import DEFAULT_DRAWS, DEFAULT_SEED, Scheme, robustness
 from .schema import Database, apply_cutoff, parse_cutoff
@@ -45,14 +46,6 @@ STAGES: tuple[str, ...] = ("cut-off", "detection", "indicators", "ranking", "rob
 #: far) and once at the end with ``stage == "done"``.
 ProgressCallback = Callable[[str, int, int], None]
 
-OUTPUT_FILES: tuple[str, ...] = (
-    "assignments.csv",
-    "clusters.csv",
-    "indicators.csv",
-    "ranking.csv",
-    "quasi_clusters.csv",
-    "robustness.csv",
-)
 ASSIGNMENT_COLUMNS: tuple[str, ...] = ("institution_id", "status", "group")
 CLUSTER_COLUMNS: tuple[str, ...] = (
     "cluster",

@@ -250,6 +250,18 @@ def _top(result: Any, column: str, n: int = 10) -> pd.Series:
     return _indicator(result, column).head(n)
 
 
+def _top_bars(result: Any, column: str, n: int, fmt: Any, xlabel: str) -> Figure:
+    """The top ``n`` clusters by one indicator as bars coloured by overall rank."""
+    top = _top(result, column, n)
+    fig = new_figure()
+    ax = fig.add_subplot()
+    if top.empty:
+        _empty(ax)
+        return fig
+    _hbar(ax, top, _rank_colours(result, top.index), fmt, xlabel=xlabel)
+    return fig
+
+
 def _overall_rank(result: Any) -> pd.Series:
     return _by_cluster(result.ranking)["overall_rank"].astype(float)
 
@@ -494,14 +506,8 @@ def figure_7_ecosystem_value(result: Any, labels: int = 12) -> Figure:
 
 def figure_8_collaborations(result: Any, n: int = 10) -> Figure:
     """Figure 8: the top ``n`` clusters by number of collaborations."""
-    top = _top(result, "collaborations", n)
-    fig = new_figure()
-    ax = fig.add_subplot()
-    if top.empty:
-        _empty(ax)
-        return fig
-    _hbar(ax, top, _rank_colours(result, top.index), lambda v: f"{v:,.0f}", xlabel="Collaborations (at least one partner in the cluster)")
-    return fig
+    return _top_bars(result, "collaborations", n, lambda v: f"{v:,.0f}",
+                     "Collaborations (at least one partner in the cluster)")
 
 
 def volume_openness_correlation(result: Any) -> float:
@@ -685,14 +691,8 @@ def figure_12_spinouts(result: Any, n: int = 10) -> Figure:
 
 def figure_13_startups_per_institution(result: Any, n: int = 10) -> Figure:
     """Figure 13: the top ``n`` clusters by startups per institution."""
-    top = _top(result, "startups_per_institution", n)
-    fig = new_figure()
-    ax = fig.add_subplot()
-    if top.empty:
-        _empty(ax)
-        return fig
-    _hbar(ax, top, _rank_colours(result, top.index), lambda v: f"{v:.2f}", xlabel="Startups per quantum-active institution")
-    return fig
+    return _top_bars(result, "startups_per_institution", n, lambda v: f"{v:.2f}",
+                     "Startups per quantum-active institution")
 
 
 # --------------------------------------------------------------------------------------
