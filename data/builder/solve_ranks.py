@@ -36,7 +36,8 @@ freely: it is whatever the graph gives. Steps (all deterministic):
 4. Checks: an independent re-aggregation of contract section 6 reproduces every Table A
    label; every rank fact holds; Monte Carlo and Spearman figures are printed.
 
-Run:  python data/builder/solve_ranks.py   (about 50 s on an idle 2-core machine)
+Run:  python data/builder/solve_ranks.py   (up to 13 min on an idle 2-core machine: HiGHS on the
+      collaboration re-solve; the committed targets come from an earlier run)
 """
 from __future__ import annotations
 
@@ -180,11 +181,11 @@ POSITION_RANK["brokerage"] = list(range(1, N + 1))  # only when solving a target
 EXTRA_OPTIONS: dict = {}
 RELAX: set = set()  # diagnosis only: names of constraint groups to drop
 COST_WEIGHT = 0.0  # 0 turns the objective off (feasibility only; for diagnosis)
-# Section 4.2: correlation between collaborations and external share about -0.5; as
-# a band on sum of squared rank differences d: rho = 1 - 6 sum d^2 / (n (n^2 - 1)).
-SPEARMAN_CE_RHO = (-0.6, -0.4)
+# Section 4.2 puts the correlation of collaborations and external share at about -0.5.
+# With both rankings strict, their Spearman rho is fixed by each cluster's sum T of the two
+# ranks: sum(c * e) = (sum T^2 - 2 sum k^2) / 2, so no split of given sums changes it; only
+# the sums do (see main() and data/README.md).
 SIZE_GROUP_MEAN = 18  # see main(); 17 or 16 give rho nearer -0.5 but HiGHS takes minutes
-SPEARMAN_CE_BAND = tuple((1 - rho) * N * (N * N - 1) / 6 for rho in SPEARMAN_CE_RHO[::-1])
 BROKERS = ["GLA", "KAR", "GEN", "BLR", "MTL", "SHA"]  # section 4.3, in this order
 
 
@@ -610,50 +611,6 @@ def split_search(dim: str, sums: dict[str, int], prior, seed: int, inds: list[st
     return None
 
 
-def split_two(dim: str, sums: dict[str, int], prior, spearman_band=None,
-              weight: float = 1.0) -> dict[str, dict[str, int]]:
-    """Stage 2 for two free rankings (collaboration intensity): an exact small MILP.
-
-    Binary x[c, v]: cluster c takes rank v in the first ranking and sums[c] - v in the
-    second; each rank used once in each ranking. With both rankings strict and their
-    sum fixed per cluster, sum (first - second)^2 is linear in x, so a band on the
-    Spearman correlation between the two is a linear constraint.
-    """
-    first, second = [i for i in DIMENSIONS[dim] if i != "brokerage"]
-    idx = lambda c, v: c * N + (v - 1)  # noqa: E731
-    nvar = N * N
-    cost = np.zeros(nvar)
-    upper = np.zeros(nvar)
-    for c, code in enumerate(CODES):
-        ok1, ok2 = allowed_positions(first, code), allowed_positions(second, code)
-        for v in range(1, N + 1):
-            w = sums[code] - v
-            if v in ok1 and w in ok2:
-                upper[idx(c, v)] = 1.0
-                cost[idx(c, v)] = weight * (abs(v - prior[first][code]) + abs(w - prior[second][code]))
-    rows, lo, hi = [], [], []
-    for c in range(N):
-        rows.append({idx(c, v): 1.0 for v in range(1, N + 1)}); lo.append(1); hi.append(1)
-    for v in range(1, N + 1):
-        rows.append({idx(c, v): 1.0 for c in range(N)}); lo.append(1); hi.append(1)
-    for w in range(1, N + 1):
-        row = {idx(c, sums[code] - w): 1.0 for c, code in enumerate(CODES)
-               if 1 <= sums[code] - w <= N}
-        rows.append(row); lo.append(1); hi.append(1)
-    if spearman_band is not None:
-        rows.append({idx(c, v): float((2 * v - sums[code]) ** 2)
-                     for c, code in enumerate(CODES) for v in range(1, N + 1)})
-        lo.append(spearman_band[0]); hi.append(spearman_band[1])
-    x = np.round(_milp(cost, rows, lo, hi, np.zeros(nvar), upper, np.ones(nvar),
-                       f"splitting {dim} into two rankings")).astype(int)
-    out = {first: {}, second: {}}
-    for c, code in enumerate(CODES):
-        (v,) = [v for v in range(1, N + 1) if x[idx(c, v)] == 1]
-        out[first][code] = v
-        out[second][code] = sums[code] - v
-    return out
-
-
 # --------------------------------------------------------------------------- checks
 def aggregate(ranks: dict[str, dict[str, int]]) -> dict[str, dict[str, str]]:
     """Independent re-implementation of contract §6 on indicator ranks -> labels."""
@@ -750,7 +707,13 @@ def main() -> int:
             # sums fixed, asking the 15 largest clusters (COLLAB_PRIOR) for many
             # collaborations and a low external share and the 15 smallest for the
             # opposite (mean rank at most / at least SIZE_GROUP_MEAN / 46 - it): the
-            # paper's size-openness trade-off (section 4.2) and plausibility.
+            # paper's size-openness trade-off (section 4.2) and plausibility. These sums fix
+            # the Spearman correlation of the two rankings (-0.20 in the committed targets;
+            # a rerun on 2026-11-21 took 13 min and gave other sums, -0.32). Measured: with
+            # the other sums fixed and no size groups, bounding sum T^2 reaches about -0.39
+            # (HiGHS, 6 min), but those rankings put clusters with many industry
+            # collaborations low by collaborations, beyond what the 11,135 collaborations
+            # of the clusters can realise (see data/builder/known_misses.csv).
             fixed = {d: sums[d] for d in DIMENSIONS if d != dim}
             big, small = COLLAB_PRIOR[:15], COLLAB_PRIOR[-15:]
             m = SIZE_GROUP_MEAN
@@ -761,10 +724,6 @@ def main() -> int:
             _, resolved = solve_sums(table, broker_rank, fixed, groups)
             part = resolved
             log(f"collaboration rankings re-solved {time.time() - t0:.1f} s")
-            try:  # re-split the same sums inside the Spearman band, if possible
-                part = split_two(dim, target, prior, SPEARMAN_CE_BAND)
-            except SystemExit as exc:
-                log(f"Spearman band not reachable for these sums ({exc}); keeping stage 1 split")
         else:
             for seed in range(50):
                 part = split_search(dim, target, prior, seed)
