@@ -917,13 +917,11 @@ class Builder:
                         break
                     target, rival = viol
                     moved = False
-                    donors = [(rival, False)]
-                    if deg[rival["institution_id"]] == 0 or True:
-                        leaders = set(self.top_named[c]["industry"]) | set(self.top_named[c]["research"])
-                        pool = [m for m in mem if m["type"] not in types
-                                and (kind == "industry" or m["type"] == "government")]
-                        pool.sort(key=lambda m: (m["name"] in leaders, -deg[m["institution_id"]], m["institution_id"]))
-                        donors += [(m, True) for m in pool]
+                    leaders = set(self.top_named[c]["industry"]) | set(self.top_named[c]["research"])
+                    pool = [m for m in mem if m["type"] not in types
+                            and (kind == "industry" or m["type"] == "government")]
+                    pool.sort(key=lambda m: (m["name"] in leaders, -deg[m["institution_id"]], m["institution_id"]))
+                    donors = [(rival, False)] + [(m, True) for m in pool]
                     cands = []
                     for donor, fallback in donors:
                         for (k, side) in ends[donor["institution_id"]]:
@@ -935,15 +933,7 @@ class Builder:
                             continue
                         if fallback and kind == "industry" and other["type"] not in IND:
                             continue
-                        rival = donor
-                        x[side] = target
-                        x["institution_a" if side == "_a" else "institution_b"] = target["institution_id"]
-                        ends[rival["institution_id"]].remove((k, side))
-                        ends[target["institution_id"]].append((k, side))
-                        deg[rival["institution_id"]] -= 1
-                        deg[target["institution_id"]] += 1
-                        if x["date"] < target["active_since"]:
-                            x["date"] = max(target["active_since"], other["active_since"])
+                        self._move_end(k, side, target, ends, deg)
                         moved = True
                         break
                     if not moved and kind == "industry":
@@ -960,19 +950,6 @@ class Builder:
         member (-1)."""
         nonind = [m for m in mem if m["type"] not in IND]
         inds = [m for m in mem if m["type"] in IND and m["name"] not in leaders and m is not target]
-
-        def move(k, side, new):
-            x = self.collab[k]
-            old = x[side]
-            x[side] = new
-            x["institution_a" if side == "_a" else "institution_b"] = new["institution_id"]
-            ends[old["institution_id"]].remove((k, side))
-            ends[new["institution_id"]].append((k, side))
-            deg[old["institution_id"]] -= 1
-            deg[new["institution_id"]] += 1
-            other = x["_b"] if side == "_a" else x["_a"]
-            if x["date"] < new["active_since"]:
-                x["date"] = max(new["active_since"], other["active_since"])
 
         down = None
         for u in sorted(inds, key=lambda m: -deg[m["institution_id"]]):
@@ -1002,9 +979,24 @@ class Builder:
         v = next((m for m in nonind if m is not other2), None)
         if v is None:
             return False
-        move(up[0], up[1], target)
-        move(k2, side2, v)
+        self._move_end(up[0], up[1], target, ends, deg)
+        self._move_end(k2, side2, v, ends, deg)
         return True
+
+    def _move_end(self, k, side, new, ends, deg) -> None:
+        """Give collaboration ``k``'s ``side`` end to ``new`` (its degree and end lists follow);
+        the date moves up to when both partners are active."""
+        x = self.collab[k]
+        old = x[side]
+        x[side] = new
+        x["institution_a" if side == "_a" else "institution_b"] = new["institution_id"]
+        ends[old["institution_id"]].remove((k, side))
+        ends[new["institution_id"]].append((k, side))
+        deg[old["institution_id"]] -= 1
+        deg[new["institution_id"]] += 1
+        other = x["_b"] if side == "_a" else x["_a"]
+        if x["date"] < new["active_since"]:
+            x["date"] = max(new["active_since"], other["active_since"])
 
     # ----------------------------------------------------------------------- writing
     def write(self, out: Path) -> None:

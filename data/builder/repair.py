@@ -61,6 +61,10 @@ def repair_dimension(free: list[str], fixed_sum: np.ndarray, target: np.ndarray,
         at[i][pos[i][a]] = a
         at[i][pos[i][b]] = b
 
+    def undo(done: list[tuple[str, int, int]]) -> None:
+        for k, u, v in reversed(done):
+            swap(k, u, v)
+
     def cost() -> tuple[float, int]:
         r = {i: position_rank[i][pos[i]] for i in free}
         viol = check(r)
@@ -100,24 +104,21 @@ def repair_dimension(free: list[str], fixed_sum: np.ndarray, target: np.ndarray,
             want = rv(j, a) - x
             cands = [c for c in range(n) if c not in (a, b) and rv(j, c) == want]
             if not cands:
-                for k, u, v in reversed(done):
-                    swap(k, u, v)
+                undo(done)
                 continue
             c = cands[int(rng.integers(0, len(cands)))]
             swap(j, a, c)
             done.append((j, a, c))
             ks = [k for k in free if rv(k, c) - rv(k, b) == x]
             if not ks:
-                for k, u, v in reversed(done):
-                    swap(k, u, v)
+                undo(done)
                 continue
             k = ks[int(rng.integers(0, len(ks)))]
             swap(k, b, c)
             done.append((k, b, c))
         touched = {(k, u) for k, u, v in done} | {(k, v) for k, u, v in done}
         if not all(ok(k, u) for k, u in touched) or not sums_ok():
-            for k, u, v in reversed(done):
-                swap(k, u, v)
+            undo(done)
             continue
         new, _ = cost()
         if new <= cur or rng.random() < math.exp((cur - new) / temp):
@@ -125,8 +126,7 @@ def repair_dimension(free: list[str], fixed_sum: np.ndarray, target: np.ndarray,
             if new < best:
                 best, best_pos = new, {k: pos[k].copy() for k in free}
         else:
-            for k, u, v in reversed(done):
-                swap(k, u, v)
+            undo(done)
     return {i: position_rank[i][best_pos[i]] for i in free}
 
 
