@@ -724,14 +724,58 @@ def solve_funding(clusters: list[str], ranks: dict[str, dict[str, int]], gdp: di
     return startup, total
 
 
+def pearson_shape(clusters: list[str], r_c: dict[str, int], r_e: dict[str, int], c_low: dict[str, int],
+                  e_low: dict[str, int], total: int, ext_total: int, share_gap: float = 0.002
+                  ) -> tuple[dict[str, float], dict[str, float]]:
+    """Collaboration counts x and external shares y, in the target rank orders, that make
+    Pearson(x, y) as negative as the orders and totals allow (the paper: -0.5, p < 0.001).
+
+    The rank correlation is fixed by the target ranks (see solve_ranks.py); the value
+    correlation is not. SLSQP minimises r over x (x strictly decreasing by one per collaborations
+    rank, x >= c_low, sum x = ``total``) and y (decreasing by ``share_gap`` per external-share
+    rank, cross links <= x*y <= x - 3, sum x*y = ``ext_total``). The optimum is close to two
+    levels: many collaborations and low shares for the clusters high in collaborations, few and
+    high shares for the rest. Deterministic: fixed start, no random draw."""
+    from scipy.optimize import minimize
+
+    n = len(clusters)
+    oc = sorted(range(n), key=lambda i: (r_c[clusters[i]], clusters[i]))
+    oe = sorted(range(n), key=lambda i: (r_e[clusters[i]], clusters[i]))
+    lo = np.array([c_low[c] for c in clusters], float)
+    el = np.array([e_low[c] for c in clusters], float)
+    A = np.zeros((n - 1, 2 * n))
+    B = np.zeros((n - 1, 2 * n))
+    for k in range(n - 1):
+        A[k, oc[k]], A[k, oc[k + 1]] = 1.0, -1.0
+        B[k, n + oe[k]], B[k, n + oe[k + 1]] = 1.0, -1.0
+    a_gap = np.array([0.0 if r_c[clusters[oc[k]]] == r_c[clusters[oc[k + 1]]] else 1.0 for k in range(n - 1)])
+    b_gap = np.array([0.0 if r_e[clusters[oe[k]]] == r_e[clusters[oe[k + 1]]] else share_gap for k in range(n - 1)])
+    cons = [
+        {"type": "ineq", "fun": lambda z: A @ z - a_gap, "jac": lambda z: A},
+        {"type": "ineq", "fun": lambda z: B @ z - b_gap, "jac": lambda z: B},
+        {"type": "eq", "fun": lambda z: z[:n].sum() - total},
+        {"type": "eq", "fun": lambda z: (z[:n] * z[n:]).sum() - ext_total},
+        {"type": "ineq", "fun": lambda z: z[:n] * z[n:] - el},
+        {"type": "ineq", "fun": lambda z: z[:n] * (1.0 - z[n:]) - 3.0},
+    ]
+    x0 = np.empty(n)
+    y0 = np.empty(n)
+    x0[oc] = np.geomspace(1.0, 0.1, n) * total / np.geomspace(1.0, 0.1, n).sum()
+    y0[oe] = np.linspace(0.95, 0.3, n)
+    res = minimize(lambda z: np.corrcoef(z[:n], z[n:])[0, 1], np.r_[x0, y0], method="SLSQP",
+                   bounds=[(v, None) for v in lo] + [(0.0, 1.0)] * n, constraints=cons,
+                   options={"maxiter": 2000, "ftol": 1e-10})
+    if not res.success:
+        raise ValueError(f"pearson_shape: the optimiser did not converge ({res.message})")
+    x, y = res.x[:n], res.x[n:]
+    return {c: float(x[i]) for i, c in enumerate(clusters)}, {c: float(y[i]) for i, c in enumerate(clusters)}
+
+
 def plan_collaborations(clusters: list[str], plans: dict[str, ClusterPlan], ranks: dict[str, dict[str, int]],
                         edges: list[tuple[str, str]], rng: np.random.Generator, log: list[str]) -> None:
-    """Collaboration counts: total, external, cross-cluster per edge; sums fixed by Annex 2."""
+    """Collaboration counts: total, external, cross-cluster per edge; sums fixed by Annex 2,
+    values shaped by ``pearson_shape`` for the paper's correlation of -0.5 (section 4.2)."""
     R = lambda ind: {c: ranks[c][ind] for c in clusters}  # noqa: E731
-    deg = {c: 0 for c in clusters}
-    for a, b in edges:
-        deg[a] += 1
-        deg[b] += 1
     cross: dict[tuple[str, str], int] = {}
     for a, b in edges:
         cross[(a, b)] = 1 + int(rng.random() < 0.4)
@@ -745,53 +789,16 @@ def plan_collaborations(clusters: list[str], plans: dict[str, ClusterPlan], rank
     r_c = R("collaborations")
     r_e = R("external_share")
     c_low = {c: max(plans[c].industry + plans[c].cross_total + 4, 2 * plans[c].cross_total + 6, 30) for c in clusters}
+    e_low = {c: plans[c].cross_total for c in clusters}
+    x_want, share_want = pearson_shape(clusters, r_c, r_e, c_low, e_low, total, ext_total)
     one = {c: 1.0 for c in clusters}
-
-    def realise(c_ratio: float, e_top: float, e_bottom: float):
-        lo, hi = 0.05, 20.0
-        for _ in range(50):
-            s = math.sqrt(lo * hi)
-            vals = integer_ratios(r_c, template(r_c, {}, 900.0 * s, 900.0 * s / c_ratio), one, lower=c_low)
-            if sum(vals.values()) > total:
-                hi = s
-            else:
-                lo = s
-        vals = integer_ratios(r_c, template(r_c, {}, 900.0 * lo, 900.0 * lo / c_ratio), one, lower=c_low)
-        vals = nudge_sum(r_c, vals, one, total, c_low, {})
-        base = template(r_e, {}, e_top, e_bottom)
-        glo, ghi = 0.05, 20.0
-        for _ in range(60):
-            g = math.sqrt(glo * ghi)
-            if sum(base[c] ** g * vals[c] for c in clusters) > ext_total:
-                glo = g
-            else:
-                ghi = g
-        e_want = {c: base[c] ** glo * vals[c] for c in clusters}
-        denom = {c: float(vals[c]) for c in clusters}
-        e_low = {c: plans[c].cross_total for c in clusters}
-        e_up = {c: vals[c] - 3 for c in clusters}
-        ext = integer_ratios(r_e, e_want, denom, lower=e_low)
-        ext = nudge_sum(r_e, ext, denom, ext_total, e_low, e_up)
-        cc = np.array([vals[c] for c in clusters], float)
-        ee = np.array([ext[c] / vals[c] for c in clusters])
-        return vals, ext, float(np.corrcoef(cc, ee)[0, 1])
-
-    n_conf = len(CONFLICTS)
-    best = None
-    for c_ratio in (8.0, 12.0, 18.0, 27.0, 40.0):
-        for e_top in (0.90, 0.96):
-            for e_bottom in (0.15, 0.3, 0.45, 0.6):
-                try:
-                    vals, ext, r = realise(c_ratio, e_top, e_bottom)
-                except ValueError:
-                    continue
-                score = abs(r + 0.505)
-                if best is None or score < best[0]:
-                    best = (score, vals, ext, r, (c_ratio, e_top, e_bottom))
-    del CONFLICTS[n_conf:]
-    _, vals, ext, r, params = best
-    realise(*params)  # re-run to record any conflict of the chosen parameters
-    log.append(f"collaboration shape {params}: Pearson(collaborations, external share) = {r:.3f}")
+    vals = integer_ratios(r_c, x_want, one, lower=c_low)
+    vals = nudge_sum(r_c, vals, one, total, c_low, {})
+    denom = {c: float(vals[c]) for c in clusters}
+    ext = integer_ratios(r_e, {c: share_want[c] * vals[c] for c in clusters}, denom, lower=e_low)
+    ext = nudge_sum(r_e, ext, denom, ext_total, e_low, {c: vals[c] - 3 for c in clusters})
+    r = float(np.corrcoef([vals[c] for c in clusters], [ext[c] / vals[c] for c in clusters])[0, 1])
+    log.append(f"collaboration shape: Pearson(collaborations, external share) = {r:.3f}")
     for c in clusters:
         plans[c].collaborations = vals[c]
     for c in clusters:

@@ -713,7 +713,8 @@ def main() -> int:
             # the other sums fixed and no size groups, bounding sum T^2 reaches about -0.39
             # (HiGHS, 6 min), but those rankings put clusters with many industry
             # collaborations low by collaborations, beyond what the 11,135 collaborations
-            # of the clusters can realise (see data/builder/known_misses.csv).
+            # of the clusters can realise. The paper's -0.5 is a Pearson correlation of the
+            # values, which plan.pearson_shape reaches within these ranks (see data/README.md).
             fixed = {d: sums[d] for d in DIMENSIONS if d != dim}
             big, small = COLLAB_PRIOR[:15], COLLAB_PRIOR[-15:]
             m = SIZE_GROUP_MEAN
