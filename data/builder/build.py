@@ -172,6 +172,8 @@ def fmt_float(x: float, nd: int = 5) -> str:
 class Builder:
     def __init__(self, seed: int = SEED, targets: Path = TARGETS):
         self.targets = Path(targets)
+        # members, startups, research institutions, spinouts per cluster (solve_ecosystem.py)
+        self.ecosystem_counts: Path | None = self.targets / "ecosystem_counts.csv"
         self.rng = np.random.default_rng(seed)
         self.log: list[str] = []
         self.areas = read_csv(SOURCES / "areas.csv")
@@ -227,7 +229,12 @@ class Builder:
         self.ranks, self.edges = t, e
 
     def make_plan(self) -> None:
-        self.plans, gdp = planmod.make_plan(self.clusters, self.area, self.ranks, self.edges, self.named, self.log)
+        counts = None
+        if self.ecosystem_counts is not None and self.ecosystem_counts.exists():
+            counts = {r["cluster"]: (int(r["members"]), int(r["startups"]), int(r["research_institutions"]),
+                                     int(r["spinouts"])) for r in read_csv(self.ecosystem_counts)}
+        self.plans, gdp = planmod.make_plan(self.clusters, self.area, self.ranks, self.edges, self.named, self.log,
+                                            counts)
         self.gdp_adjusted = {c: g for c, g in gdp.items() if abs(g - float(self.area[c]["gdp_usd"])) > 1}
         planmod.plan_collaborations(self.clusters, self.plans, self.ranks, self.edges, self.rng, self.log)
 

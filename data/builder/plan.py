@@ -375,9 +375,11 @@ def nudge_sum(ranks: dict[str, int], num: dict[str, int], denom: dict[str, float
 
 
 def make_plan(clusters: list[str], area: dict[str, dict], ranks: dict[str, dict[str, int]],
-              edges: list[tuple[str, str]], named: dict[str, dict], log: list[str]) -> tuple[dict[str, ClusterPlan], dict[str, float]]:
+              edges: list[tuple[str, str]], named: dict[str, dict], log: list[str],
+              counts: dict[str, tuple[int, int, int, int]] | None = None) -> tuple[dict[str, ClusterPlan], dict[str, float]]:
     """Decide every cluster's target quantities. Returns the plans and the GDP values the
-    builder writes (Table 4 clusters adjusted, see ``log``)."""
+    builder writes (Table 4 clusters adjusted, see ``log``). ``counts`` (members, startups,
+    research institutions, spinouts per cluster), when given, replaces the ecosystem plan."""
     R = lambda ind: {c: ranks[c][ind] for c in clusters}  # noqa: E731
     gdp = {c: float(area[c]["gdp_usd"]) for c in clusters}
     pop = {c: float(area[c]["population"]) for c in clusters}
@@ -467,6 +469,8 @@ def make_plan(clusters: list[str], area: dict[str, dict], ranks: dict[str, dict[
         spinouts[c], research[c] = k, rr
         below = v
 
+    for c, (n_, s_, r_, k_) in (counts or {}).items():
+        members[c], startups[c], research[c], spinouts[c] = n_, s_, r_, k_
     for c in clusters:
         p = plans[c]
         p.gdp, p.members, p.startups, p.spinouts = gdp[c], members[c], startups[c], spinouts[c]
