@@ -23,13 +23,17 @@ Table A's ecosystem-maturity ranks, and with the other two dimensions' sums fixe
 overall ranks. The search minimises the shortfall of those orders ("violation", in rank
 points), then the change from the builder's plan.
 
-Method: the counts nearest the builder's plan that meet the hard constraints, then a seeded
+Method: counts that meet the hard constraints with the ecosystem ranks nearest the builder's
+plan (the start), then a seeded
 large-neighbourhood search: free a few clusters (half drawn among those in violated orders),
 fix the rest, re-solve with a node limit, keep the result when the violation does not grow.
-HiGHS is deterministic with a node limit, so a rerun gives the same file.
+Node limits (not time limits) keep a rerun from depending on the machine's speed; that a
+rerun gives the same bytes is not yet checked.
 
-Run:  python data/builder/solve_ecosystem.py [--iterations N] [--seed S]
-      Writes targets/ecosystem_counts.csv only when the violation reaches 0.
+Run:  python data/builder/solve_ecosystem.py [--iterations N] [--seed S] [--checkpoint F] [--start F]
+      About 4 min to the start, then 40-60 s per iteration on 2 cores. Writes
+      targets/ecosystem_counts.csv only when the violation reaches 0 (not reached so far:
+      see data/README.md).
 """
 from __future__ import annotations
 
@@ -221,7 +225,7 @@ def options(inp: Inputs, start: dict[str, np.ndarray] | None,
 
 
 def build_model(inp: Inputs, n_opts, r_opts, *, close: bool = False) -> Model:
-    """``close``: no Table A orders; minimise the change from the builder's plan instead."""
+    """``close``: no Table A orders; minimise how far the ranks move from the builder's plan instead."""
     m = Model(inp, n_opts, r_opts)
     n = len(inp.clusters)
     ix = inp.index
@@ -296,11 +300,15 @@ def build_model(inp: Inputs, n_opts, r_opts, *, close: bool = False) -> Model:
     for k in range(n):
         c0 = rank_const[:, k].sum()
         m.row(merge(*(rank_terms[i][k] for i in range(len(ECOSYSTEM))), {e0 + k: -1}), -c0, -c0)
-    if close:
-        for k in range(n):
-            for expr, v0 in ((m.S(k), inp.plan["S"][k]), (m.K(k), inp.plan["K"][k])):
-                p = m.add(("dev", k, len(m.rows)), 2, ub=300, cost=1.0)
-                m.row(merge(expr, {p: -1, p + 1: 1}), v0, v0)
+    if close:  # the builder's ranks where the facts allow: each rank moved costs its distance
+        plan_ranks = (rank_min(inp.plan["N"] / inp.popm), rank_min(inp.plan["K"] / inp.plan["R"]),
+                      rank_min(inp.plan["S"] / inp.plan["N"]))
+        for i, r0 in enumerate(plan_ranks):
+            for k in range(n):
+                if not rank_terms[i][k]:
+                    continue
+                p = m.add(("dev", i, k), 2, ub=n, cost=1.0)
+                m.row(merge(rank_terms[i][k], {p: -1, p + 1: 1}), r0[k] - rank_const[i, k], r0[k] - rank_const[i, k])
         return m
     for pub, off in ((inp.eco, np.zeros(n)), (inp.overall, inp.other_sums.astype(float))):
         for c in range(n):
@@ -317,7 +325,7 @@ def build_model(inp: Inputs, n_opts, r_opts, *, close: bool = False) -> Model:
 
 
 def solve(m: Model, fixed: dict[int, dict[str, int]] | None = None, node_limit: int = 400,
-          time_limit: float = 600.0) -> dict[str, np.ndarray] | None:
+          time_limit: float = 3600.0) -> dict[str, np.ndarray] | None:
     """Solve ``m`` with the clusters in ``fixed`` held at the given counts."""
     lb, ub = np.array(m.lb, float), np.array(m.ub, float)
     for k, cnt in (fixed or {}).items():
