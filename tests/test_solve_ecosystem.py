@@ -54,3 +54,24 @@ def test_violation_asks_equal_sums_for_a_tie():
     inp = _inputs(eco=[1, 1, 3], overall=[1, 2, 3], other=[0, 6, 6])
     total, _ = solve_ecosystem.violation(inp, _counts([1, 2, 3]))
     assert total == 3                     # the tie misses by 6 - 3 = 3; overall 3 < 12 < 15 holds
+
+
+@pytest.mark.slow
+def test_the_builder_takes_its_ecosystem_plan_from_a_counts_file(tmp_path):
+    """The builder's plan takes members, startups, research institutions and spinouts from
+    targets/ecosystem_counts.csv when it is there (here: its own plan with Karlsruhe changed)."""
+    inp = solve_ecosystem.gather()
+    assert solve_ecosystem.violation(inp, inp.plan)[0] == 0  # the builder's own plan meets Table A
+    path = tmp_path / "ecosystem_counts.csv"
+    shifted = {k: v.copy() for k, v in inp.plan.items()}
+    for key, value in (("N", 11), ("S", 3), ("R", 3), ("K", 2)):  # a consistent small Karlsruhe
+        shifted[key][inp.index("Karlsruhe")] = value
+    solve_ecosystem.write(inp, shifted, path)
+    b = solve_ecosystem.build.Builder()
+    b.ecosystem_counts = path
+    b.load_targets()
+    b.make_plan()
+    got = {k: np.array([getattr(b.plans[c], a) for c in inp.clusters])
+           for k, a in (("N", "members"), ("S", "startups"), ("R", "research"), ("K", "spinouts"))}
+    for k in "NSRK":
+        assert (got[k] == shifted[k]).all(), k

@@ -209,7 +209,7 @@ class Builder:
         n_named = defaultdict(int)
         for r in self.named.values():
             n_named[r["area"]] += 1
-        n_lo = {c: max(12, n_named[c] + 8) for c in self.clusters}
+        n_lo = {c: planmod.member_floor(n_named[c]) for c in self.clusters}
         if os.environ.get("BUILDER_NO_REPAIR"):
             self.ranks, self.edges = t, e
             return

@@ -58,6 +58,9 @@ EUROPE = {
 #: Institutions the text fixes: Toronto-Waterloo 30 (section 5.3); Karlsruhe and Adelaide
 #: small ("two or three startups constitute a large share").
 FIXED_MEMBERS = {"Toronto–Waterloo Corridor": 30, "Karlsruhe": (10, 30), "Greater Adelaide": (10, 30)}
+#: Section 5.3: startups per institution exactly 0.50 (a tie) and 0.64.
+HALF_TIE = ("Greater Glasgow", "Tel Aviv Metropolitan Area", "Denver–Boulder Region")
+BRISTOL_BATH = "Bristol–Bath Region"
 #: Table 4: industry-involving collaborations per USD trillion of GDP.
 TABLE4 = {
     "Cambridge": 1821, "Oxford": 1334, "Canberra": 938, "Greater Helsinki": 697, "Hefei": 370,
@@ -415,6 +418,53 @@ def make_plan(clusters: list[str], area: dict[str, dict], ranks: dict[str, dict[
     # jointly, as a linear programme in log space (orders, T >= 1.03 F, anchors)
     startup_funding, total_funding = solve_funding(clusters, ranks, gdp, log)
 
+    if counts is None:
+        members, startups, research, spinouts = plan_ecosystem(clusters, ranks, pop, named_in, ncount, nspin,
+                                                               startup_funding)
+    else:
+        members, startups, research, spinouts = ({c: v[i] for c, v in counts.items()} for i in range(4))
+    for c in clusters:
+        p = plans[c]
+        p.gdp, p.members, p.startups, p.spinouts = gdp[c], members[c], startups[c], spinouts[c]
+        p.total_funding, p.startup_funding, p.industry = total_funding[c], startup_funding[c], industry[c]
+        named_u, named_ri = ncount[c]["university"], ncount[c]["research_institute"]
+        extra = research[c] - named_u - named_ri
+        p.institutes = named_ri + extra // 3
+        p.universities = research[c] - p.institutes
+        rest = members[c] - startups[c] - research[c]
+        p.government = max(ncount[c]["government"], 1 if research[c] < 2 else 0,
+                           min(rest - ncount[c]["corporate"], int(round(0.05 * members[c]))))
+        p.corporates = rest - p.government
+        if p.corporates < ncount[c]["corporate"] or p.corporates < 0:
+            short = ncount[c]["corporate"] - p.corporates
+            CONFLICTS.append(f"{c}: {short} more members than planned for its named corporates")
+            p.corporates += short
+            p.members += short
+    return plans, gdp
+
+
+def member_floor(n_named: int) -> int:
+    """Least members of a cluster: 12, and 8 more than its named institutions."""
+    return max(12, n_named + 8)
+
+
+def member_ceiling(popm: float, floor: int) -> int:
+    """Most members of a cluster of ``popm`` million people (60 + 20 per million, at most 260)."""
+    return max(floor, int(min(260.0, 60.0 + 20.0 * popm)))
+
+
+def startup_floor(s_named: int, funding: float | None) -> int:
+    """Least startups for a cluster's named startups and its startup funding: two funded
+    startups below USD 30 million (the cluster rule), and no startup above USD 450 million."""
+    return max(s_named, 1 if funding is None or funding >= 30e6 else 2, math.ceil((funding or 0.0) / 0.45e9))
+
+
+def plan_ecosystem(clusters: list[str], ranks: dict[str, dict[str, int]], pop: dict[str, float],
+                   named_in: dict[str, list[dict]], ncount: dict[str, dict[str, int]], nspin: dict[str, int],
+                   startup_funding: dict[str, float]) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
+    """Members, startups, research institutions and spinouts per cluster, from the target
+    ranks of the three ecosystem-maturity indicators and the facts of section 5."""
+    R = lambda ind: {c: ranks[c][ind] for c in clusters}  # noqa: E731
     # ---- ecosystem: members per million people, startups per member
     r_n = R("institutions_per_million")
     r_s = R("startups_per_institution")
@@ -469,26 +519,7 @@ def make_plan(clusters: list[str], area: dict[str, dict], ranks: dict[str, dict[
         spinouts[c], research[c] = k, rr
         below = v
 
-    for c, (n_, s_, r_, k_) in (counts or {}).items():
-        members[c], startups[c], research[c], spinouts[c] = n_, s_, r_, k_
-    for c in clusters:
-        p = plans[c]
-        p.gdp, p.members, p.startups, p.spinouts = gdp[c], members[c], startups[c], spinouts[c]
-        p.total_funding, p.startup_funding, p.industry = total_funding[c], startup_funding[c], industry[c]
-        named_u, named_ri = ncount[c]["university"], ncount[c]["research_institute"]
-        extra = research[c] - named_u - named_ri
-        p.institutes = named_ri + extra // 3
-        p.universities = research[c] - p.institutes
-        rest = members[c] - startups[c] - research[c]
-        p.government = max(ncount[c]["government"], 1 if research[c] < 2 else 0,
-                           min(rest - ncount[c]["corporate"], int(round(0.05 * members[c]))))
-        p.corporates = rest - p.government
-        if p.corporates < ncount[c]["corporate"] or p.corporates < 0:
-            short = ncount[c]["corporate"] - p.corporates
-            CONFLICTS.append(f"{c}: {short} more members than planned for its named corporates")
-            p.corporates += short
-            p.members += short
-    return plans, gdp
+    return members, startups, research, spinouts
 
 
 def plan_members_startups(clusters: list[str], r_n: dict[str, int], r_s: dict[str, int], pop: dict[str, float],
@@ -502,13 +533,13 @@ def plan_members_startups(clusters: list[str], r_n: dict[str, int], r_s: dict[st
     n_fixed = {c: v for c, v in FIXED_MEMBERS.items() if isinstance(v, int)}
     n_range = {c: v for c, v in FIXED_MEMBERS.items() if not isinstance(v, int)}
     n_want = template(r_n, {c: v / popm[c] for c, v in n_fixed.items()}, 75.0, 1.1, linear=LINEAR)
-    n_low = {c: max(12, n_named[c] + 8) for c in clusters}
-    n_up = {c: max(n_low[c], int(min(260.0, 60.0 + 20.0 * popm[c]))) for c in clusters}
+    n_low = {c: member_floor(n_named[c]) for c in clusters}
+    n_up = {c: member_ceiling(popm[c], n_low[c]) for c in clusters}
     for c, (lo_, hi_) in n_range.items():
         n_low[c], n_up[c] = lo_, hi_
         n_want[c] = lo_ / popm[c]
-    half = ["Greater Glasgow", "Tel Aviv Metropolitan Area", "Denver–Boulder Region"]
-    bb = "Bristol–Bath Region"
+    half = list(HALF_TIE)
+    bb = BRISTOL_BATH
     # parity / size needs inside the window: even sizes for the 0.50 tie, a 0.64-capable size for Bristol-Bath
     # as many members as the ranking window allows: finer startups-per-member granularity
     valid = {c: (lambda n: n % 2 == 0) for c in half}
@@ -537,8 +568,7 @@ def plan_members_startups(clusters: list[str], r_n: dict[str, int], r_s: dict[st
         s_fixed[c] = members[c] // 2
     s_want = template(r_s, {c: k / members[c] for c, k in s_fixed.items()}, 0.66, 0.07, linear=LINEAR)
     sf = startup_funding or {}
-    s_low = {c: max(s_named[c], 1 if sf.get(c, 40e6) >= 30e6 else 2, math.ceil(sf.get(c, 0.0) / 0.45e9))
-             for c in clusters}
+    s_low = {c: startup_floor(s_named[c], sf.get(c)) for c in clusters}
     s_up = {c: members[c] - max(2, n_named[c] - s_named[c] + 1) for c in clusters}
     for c in ("Karlsruhe", "Greater Adelaide"):  # "two or three startups" where the ranks allow
         s_low[c] = 2

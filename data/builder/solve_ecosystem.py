@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
@@ -54,20 +55,19 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import build  # noqa: E402
 import solve_ranks  # noqa: E402
+from plan import BRISTOL_BATH, HALF_TIE, member_ceiling, member_floor, startup_floor  # noqa: E402
+from quantumclusters.ranking import round_significant  # noqa: E402
 
 OUT = HERE / "targets" / "ecosystem_counts.csv"
 ECOSYSTEM = ("institutions_per_million", "spinouts_per_research_institution", "startups_per_institution")
 SMALL = ("Karlsruhe", "Greater Adelaide")
-HALF = ("Greater Glasgow", "Tel Aviv Metropolitan Area", "Denver–Boulder Region")
-JUST_UNDER_1 = ("Greater Copenhagen", "Singapore", "Greater Sydney", "Tel Aviv Metropolitan Area", "Randstad Region")
 INDUSTRY_LED = ("Grenoble", "Munich Metropolitan Area", "Greater Helsinki", "Bristol–Bath Region", "Cambridge", "Oxford")
 K_MAX = 80
 
 
 def rank_min(values: np.ndarray) -> np.ndarray:
     """Contract section 6 ranks (largest = 1, ties share the smallest), 12 significant digits."""
-    v = np.array([float(f"{x:.12g}") for x in values])
-    return 1 + (v[None, :] > v[:, None]).sum(axis=1)
+    return pd.Series(round_significant(values)).rank(method="min", ascending=False).astype(int).to_numpy()
 
 
 @dataclass
@@ -84,6 +84,7 @@ class Inputs:
     other_sums: np.ndarray                # market orientation + collaboration intensity rank-sums
     eco: np.ndarray                       # Table A ecosystem maturity rank
     overall: np.ndarray                   # Table A overall rank
+    just_under_1: frozenset[str] = frozenset()  # section 5.2: spinout ratio ranks 6-10, "just under 1"
 
     def index(self, name: str) -> int:
         return self.clusters.index(name)
@@ -107,11 +108,9 @@ def gather() -> Inputs:
             cnt[r["area"]]["all"] += 1
     named = {k: np.array([cnt[c][k] for c in clusters])
              for k in ("startup", "spinout", "research", "corporate", "government", "all")}
-    sf = np.array([b.plans[c].startup_funding for c in clusters])
-    s_low = np.array([max(named["startup"][k], 1 if sf[k] >= 30e6 else 2, math.ceil(sf[k] / 0.45e9))
-                      for k in range(len(clusters))])
-    n_low = np.maximum(12, named["all"] + 8)
-    n_up = np.maximum(n_low, np.minimum(260, (60 + 20 * popm).astype(int)))
+    s_low = np.array([startup_floor(named["startup"][k], b.plans[c].startup_funding) for k, c in enumerate(clusters)])
+    n_low = np.array([member_floor(v) for v in named["all"]])
+    n_up = np.array([member_ceiling(p, lo) for p, lo in zip(popm, n_low)])
     code = {name: c for c, name in solve_ranks.NAMES.items()}
     allowed = {}
     for ind in ECOSYSTEM:
@@ -126,12 +125,14 @@ def gather() -> Inputs:
         allowed["startups_per_institution"][clusters.index(c), 5:11] = True
     other = [i for d, inds in build.planmod.DIMENSIONS.items() for i in inds if i not in ECOSYSTEM]
     other_sums = np.array([sum(b.ranks[c][i] for i in other) for c in clusters])
+    spr = allowed["spinouts_per_research_institution"]
+    just_under_1 = frozenset(c for k, c in enumerate(clusters) if set(np.flatnonzero(spr[k])) <= set(range(6, 11)))
     table = {r["cluster"]: r for r in build.read_csv(solve_ranks.TABLE_A)}
     for k in SMALL:
         n_low[clusters.index(k)] = 10
     return Inputs(clusters, popm, plan, named, s_low, n_low, n_up, allowed, other_sums,
                   np.array([int(table[c]["ecosystem_maturity_rank"]) for c in clusters]),
-                  np.array([int(table[c]["overall_rank"]) for c in clusters]))
+                  np.array([int(table[c]["overall_rank"]) for c in clusters]), just_under_1)
 
 
 @dataclass
@@ -206,12 +207,12 @@ def options(inp: Inputs, start: dict[str, np.ndarray] | None,
         else:
             ns = sorted({int(round(base * f)) for f in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5)})
             ns = [v for v in ns if inp.n_low[k] <= v <= inp.n_up[k]] or [base]
-            if c in HALF:
+            if c in HALF_TIE:
                 ns = sorted({v + v % 2 for v in ns})
-            if c == "Bristol–Bath Region":
+            if c == BRISTOL_BATH:
                 ns = [v for v in range(max(11, inp.n_low[k]), inp.n_up[k] + 1)
                       if 0.635 <= round(0.64 * v) / v < 0.645 and 0.5 * base <= v <= 1.5 * base]
-        lo = max(1, int(inp.named["research"][k]), 5 if c in JUST_UNDER_1 else 1)
+        lo = max(1, int(inp.named["research"][k]), 5 if c in inp.just_under_1 else 1)
         r0 = int(inp.plan["R"][k])
         rs = {1} if c == "Oxford" else {2} if c == "Cambridge" else \
             {v for v in {int(round(r0 * f)) for f in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2)}
@@ -247,14 +248,14 @@ def build_model(inp: Inputs, n_opts, r_opts, *, close: bool = False) -> Model:
         m.row({m.col["z", k] + j: 1 for j in range(len(r_opts[k]))}, 1, 1)
         for j, v in enumerate(n_opts[k]):
             m.row({m.col["S", k] + j: 1, m.col["y", k] + j: -v}, -np.inf, 0)
-            if c in HALF:
+            if c in HALF_TIE:
                 m.row({m.col["S", k] + j: 1, m.col["y", k] + j: -v / 2}, 0, 0)
-            if c == "Bristol–Bath Region":
+            if c == BRISTOL_BATH:
                 m.row({m.col["S", k] + j: 1, m.col["y", k] + j: -0.635 * v}, 0, np.inf)
                 m.row({m.col["S", k] + j: 1, m.col["y", k] + j: -0.6449 * v}, -np.inf, 0)
         for j, r in enumerate(r_opts[k]):
             m.row({m.col["K", k] + j: 1, m.col["z", k] + j: -K_MAX}, -np.inf, 0)
-            if c in JUST_UNDER_1:
+            if c in inp.just_under_1:
                 m.row({m.col["K", k] + j: 1, m.col["z", k] + j: -math.ceil(0.8 * r)}, 0, np.inf)
                 m.row({m.col["K", k] + j: 1, m.col["z", k] + j: -(r - 1)}, -np.inf, 0)
         nm = inp.named
@@ -273,7 +274,7 @@ def build_model(inp: Inputs, n_opts, r_opts, *, close: bool = False) -> Model:
         m.row(merge(m.N(k), m.R(k, -2)), 2 + math.ceil(0.05 * inp.plan["N"][k]), np.inf)
     # pairwise orders per indicator: u = 1 when c ranks above d
     pairs = [(c, d) for c in range(n) for d in range(c + 1, n)]
-    half = {ix(c) for c in HALF}
+    half = {ix(c) for c in HALF_TIE}
     rank_terms = [[dict() for _ in range(n)] for _ in ECOSYSTEM]
     rank_const = np.ones((len(ECOSYSTEM), n))
     for i, (ind, f, eps, big) in enumerate(((ECOSYSTEM[0], m.ipm, 1e-4, 200.0), (ECOSYSTEM[1], m.spr, 1e-4, 100.0),
@@ -311,17 +312,24 @@ def build_model(inp: Inputs, n_opts, r_opts, *, close: bool = False) -> Model:
                 m.row(merge(rank_terms[i][k], {p: -1, p + 1: 1}), r0[k] - rank_const[i, k], r0[k] - rank_const[i, k])
         return m
     for pub, off in ((inp.eco, np.zeros(n)), (inp.overall, inp.other_sums.astype(float))):
-        for c in range(n):
-            for d in range(n):
-                if c == d:
-                    continue
-                if pub[c] == pub[d] and c < d:
-                    s = m.add(("slack", len(m.rows)), 2, ub=60, cost=100.0)
-                    m.row({e0 + c: 1, e0 + d: -1, s: 1, s + 1: -1}, off[d] - off[c], off[d] - off[c])
-                elif pub[c] < pub[d] and not any(pub[c] < pub[x] < pub[d] for x in range(n)):
-                    s = m.add(("slack", len(m.rows)), 1, ub=60, cost=100.0)
-                    m.row({e0 + c: 1, e0 + d: -1, s: -1}, -np.inf, off[d] - off[c] - 1)
+        for c, d, tie in order_pairs(pub):
+            if tie:
+                s = m.add(("slack", len(m.rows)), 2, ub=60, cost=100.0)
+                m.row({e0 + c: 1, e0 + d: -1, s: 1, s + 1: -1}, off[d] - off[c], off[d] - off[c])
+            else:
+                s = m.add(("slack", len(m.rows)), 1, ub=60, cost=100.0)
+                m.row({e0 + c: 1, e0 + d: -1, s: -1}, -np.inf, off[d] - off[c] - 1)
     return m
+
+
+def order_pairs(pub: np.ndarray) -> list[tuple[int, int, bool]]:
+    """The pairs a published ranking constrains: ``(c, d, True)`` for a tie (equal sums),
+    ``(c, d, False)`` for c in the rank group just above d's (c's sum at least 1 smaller)."""
+    n = len(pub)
+    levels = sorted(set(pub.tolist()))
+    below = {a: b for a, b in zip(levels, levels[1:])}
+    return [(c, d, pub[c] == pub[d]) for c in range(n) for d in range(n)
+            if (pub[c] == pub[d] and c < d) or below.get(pub[c]) == pub[d]]
 
 
 def solve(m: Model, fixed: dict[int, dict[str, int]] | None = None, node_limit: int = 400,
@@ -356,18 +364,10 @@ def violation(inp: Inputs, cnt: dict[str, np.ndarray]) -> tuple[int, np.ndarray]
     n = len(e)
     per = np.zeros(n)
     for pub, score in ((inp.eco, e), (inp.overall, inp.other_sums + e)):
-        for c in range(n):
-            for d in range(n):
-                if c == d:
-                    continue
-                if pub[c] == pub[d] and c < d:
-                    v = abs(score[c] - score[d])
-                elif pub[c] < pub[d] and not any(pub[c] < pub[x] < pub[d] for x in range(n)):
-                    v = max(0, score[c] - score[d] + 1)
-                else:
-                    continue
-                per[c] += v
-                per[d] += v
+        for c, d, tie in order_pairs(pub):
+            v = abs(score[c] - score[d]) if tie else max(0, score[c] - score[d] + 1)
+            per[c] += v
+            per[d] += v
     return int(per.sum() // 2), per
 
 
