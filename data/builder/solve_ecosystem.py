@@ -5,36 +5,37 @@ Section 5.3 of the paper says that in Karlsruhe and Greater Adelaide "two or thr
 constitute a large share of the total institutions present", and both rank in the top 10
 by startups per institution. With DBSCAN's ``min_samples = 10`` every cluster has at least
 10 members, so their ratio is at most 0.30, and the 35 clusters ranked below them must fall
-under it. The builder's own ecosystem plan (``plan.make_plan``) cannot arrange that, so this
-script searches the four counts of every cluster directly:
+under it. The builder's own ecosystem plan (``plan.plan_ecosystem``) cannot arrange that, so
+this script searches the four counts of every cluster directly, with OR-Tools CP-SAT:
 
-* members N and research institutions R (universities + research institutes), each chosen
-  from a short list of values around the builder's own plan (one binary per value);
-* startups S and spinouts K, split over those choices, so that S/N, K/R and N/population
-  are linear and the integer programme (scipy ``milp``, HiGHS) stays linear.
+* members N, startups S, research institutions R (universities + research institutes) and
+  spinouts K of each cluster are integer variables (members 0.5-1.5 times the builder's plan);
+* the three ecosystem indicators (N / population, K / R, S / N) are compared exactly, as
+  integer cross products, and each cluster's rank is 1 + the number of clusters above it
+  (contract section 6: ties share the smallest rank).
 
-Hard constraints: every rank fact of the three ecosystem indicators (``solve_ranks.FACTS``),
-Toronto-Waterloo 14 of 30, Bristol-Bath 0.64, the exact 0.50 tie, Oxford one and Cambridge
-two research institutions with several spinouts, ratios "just under 1" for ranks 6-10 of
-spinouts per research institution, industry ahead of research in Figure 11's named clusters,
-enough startups for each cluster's funding, and Karlsruhe / Adelaide with 10-12 members and
-two or three startups. Table A enters through the ecosystem rank-sums: their order must give
-Table A's ecosystem-maturity ranks, and with the other two dimensions' sums fixed, the
-overall ranks. The search minimises the shortfall of those orders ("violation", in rank
-points), then the change from the builder's plan.
+Rules (hard): the named institutions fit, Toronto-Waterloo 14 startups of 30, Bristol-Bath 0.64,
+the exact 0.50 tie, Oxford one and Cambridge two research institutions with several spinouts,
+"just under 1" for ranks 6-10 of spinouts per research institution, industry ahead of research
+in Figure 11's named clusters, enough startups for each cluster's funding, and Karlsruhe /
+Adelaide with 10-12 members and two or three startups. Minimised: 100 x the distance of each
+rank from the positions the paper's rank facts allow (``solve_ranks.allowed_positions``) plus
+the shortfall of Table A's orders: the ecosystem rank-sums must be ordered as Table A's
+ecosystem-maturity ranks and, with the other two dimensions' sums fixed, the overall sums as
+its overall ranks (equal where Table A prints "="). Once both are 0, a second phase holds them
+at 0 and moves the counts as little as it can from the builder's plan.
 
-Method: counts that meet the hard constraints with the ecosystem ranks nearest the builder's
-plan (the start), then a seeded
-large-neighbourhood search: free a few clusters (half drawn among those in violated orders),
-fix the rest, re-solve with a node limit, keep the result when the violation does not grow.
-Node limits (not time limits) keep a rerun from depending on the machine's speed; that a
-rerun gives the same bytes is not yet checked.
+CP-SAT runs with ``interleave_search`` and a budget in deterministic seconds, so a rerun with
+the same seed, budget and number of threads (default 2) gives the same counts on any machine;
+another number of threads gives other counts.
 
-Run:  python data/builder/solve_ecosystem.py [--iterations N] [--seed S] [--checkpoint F] [--start F]
-      About 4 min to the start, then 40-60 s per iteration on 2 cores. Writes
-      targets/ecosystem_counts.csv only when the violation reaches 0 (not reached so far:
-      see data/README.md).
+Run:  python data/builder/solve_ecosystem.py [--seed S] [--budget B] [--polish P] [--start F]
+      Needs ``ortools`` (pinned in requirements.txt). About 2 min to gather the builder's
+      plan, then some minutes of search on 2 cores (see data/README.md for the measured run).
+      Writes targets/ecosystem_counts.csv only when nothing is left to miss; the builder then
+      uses those counts in place of its own ecosystem plan.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,11 +46,10 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import lil_matrix
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -135,191 +135,173 @@ def gather() -> Inputs:
                   np.array([int(table[c]["overall_rank"]) for c in clusters]), just_under_1)
 
 
+COUNTS = ("N", "S", "R", "K")  # members, startups, research institutions, spinouts
+
+
 @dataclass
 class Model:
-    """The integer programme: variables, rows, and the options behind the one-hot choices."""
-    inp: Inputs
-    n_opts: list[list[int]]
-    r_opts: list[list[int]]
-    col: dict = field(default_factory=dict)
-    nvar: int = 0
-    rows: list = field(default_factory=list)
-    lb: list = field(default_factory=list)
-    ub: list = field(default_factory=list)
-    cost: list = field(default_factory=list)
-
-    def add(self, key, count: int, lb: float = 0.0, ub: float = 1.0, cost: float = 0.0) -> int:
-        self.col[key] = self.nvar
-        self.nvar += count
-        self.lb += [lb] * count
-        self.ub += [ub] * count
-        self.cost += [cost] * count
-        return self.col[key]
-
-    def row(self, coefs: dict[int, float], lo: float, hi: float) -> None:
-        self.rows.append((coefs, lo, hi))
-        self._constraints = None
-
-    def constraints(self) -> LinearConstraint:
-        """The rows as one sparse constraint (built once, reused by every re-solve)."""
-        if getattr(self, "_constraints", None) is None:
-            a = lil_matrix((len(self.rows), self.nvar))
-            lo, hi = np.empty(len(self.rows)), np.empty(len(self.rows))
-            for r, (coefs, l_, h_) in enumerate(self.rows):
-                for j, v in coefs.items():
-                    a[r, j] = v
-                lo[r], hi[r] = l_, h_
-            self._constraints = LinearConstraint(a.tocsr(), lo, hi)
-        return self._constraints
-
-    # linear expressions of one cluster's counts and ratios
-    def N(self, k, s=1.0): return {self.col["y", k] + j: s * v for j, v in enumerate(self.n_opts[k])}
-    def S(self, k, s=1.0): return {self.col["S", k] + j: s for j in range(len(self.n_opts[k]))}
-    def R(self, k, s=1.0): return {self.col["z", k] + j: s * r for j, r in enumerate(self.r_opts[k])}
-    def K(self, k, s=1.0): return {self.col["K", k] + j: s for j in range(len(self.r_opts[k]))}
-    def ipm(self, k, s=1.0): return {self.col["y", k] + j: s * v / self.inp.popm[k] for j, v in enumerate(self.n_opts[k])}
-    def spr(self, k, s=1.0): return {self.col["K", k] + j: s / r for j, r in enumerate(self.r_opts[k])}
-    def spi(self, k, s=1.0): return {self.col["S", k] + j: s / v for j, v in enumerate(self.n_opts[k])}
+    """The CP-SAT model: the four counts of every cluster, the three ecosystem ranks they give
+    (exactly: ratios are compared as cross products of integers), and per Table A order the
+    shortfall of the rank-sums (0 when the order holds)."""
+    cp: Any                                  # ortools.sat.python.cp_model.CpModel
+    counts: dict[str, list]                  # "N" -> one IntVar per cluster, ...
+    shortfall: list = field(default_factory=list)
+    fact_miss: list = field(default_factory=list)  # per cluster and indicator: rank's distance from the facts
+    variables: list = field(default_factory=list)  # every variable, for a complete hint
+    bounds: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-def merge(*parts: dict[int, float]) -> dict[int, float]:
-    out: dict[int, float] = {}
-    for p in parts:
-        for a, b in p.items():
-            out[a] = out.get(a, 0.0) + b
-    return out
+def count_bounds(inp: Inputs, k: int) -> dict[str, tuple[int, int]]:
+    """The range of each count of cluster ``k``: members 0.5-1.5 times the builder's plan
+    (within the member floor and ceiling), research institutions up to 1.2 times it, and the
+    counts section 5 states (Toronto-Waterloo 30 members, Karlsruhe and Adelaide 10-12, Oxford
+    one research institution, Cambridge two)."""
+    c, nm = inp.clusters[k], inp.named
+    n0, r0 = int(inp.plan["N"][k]), int(inp.plan["R"][k])
+    if c == "Toronto–Waterloo Corridor":
+        n = (30, 30)
+    elif c in SMALL:
+        n = (10, 12)
+    else:
+        n = (max(int(inp.n_low[k]), n0 // 2), min(int(inp.n_up[k]), math.ceil(1.5 * n0)))
+    r_low = max(1, int(nm["research"][k]), 5 if c in inp.just_under_1 else 1)
+    r = {"Oxford": (1, 1), "Cambridge": (2, 2)}.get(c, (r_low, max(r_low + 2, math.ceil(1.2 * r0))))
+    return {"N": n, "S": (int(inp.s_low[k]), n[1]), "R": r, "K": (int(nm["spinout"][k]), K_MAX)}
 
 
-def options(inp: Inputs, start: dict[str, np.ndarray] | None,
-            narrow: bool = False) -> tuple[list[list[int]], list[list[int]]]:
-    """Candidate member and research counts per cluster around the builder's plan (``narrow``:
-    members as planned, except the two small clusters and Vancouver, which must leave
-    Karlsruhe room in Figure 11's top 10)."""
-    n_opts, r_opts = [], []
+def add_count_rules(inp: Inputs, m: Model) -> None:
+    """The rules on one cluster's counts: the named institutions fit, and section 5's facts."""
+    N, S, R, K = (m.counts[key] for key in COUNTS)
+    cp, nm = m.cp, inp.named
     for k, c in enumerate(inp.clusters):
-        base = int(inp.plan["N"][k])
-        if c == "Toronto–Waterloo Corridor":
-            ns = [30]
-        elif c in SMALL:
-            ns = [10, 11, 12]
-        elif narrow:
-            ns = [40, 42] if c == "Metro Vancouver" else [base]
-        else:
-            ns = sorted({int(round(base * f)) for f in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5)})
-            ns = [v for v in ns if inp.n_low[k] <= v <= inp.n_up[k]] or [base]
-            if c in HALF_TIE:
-                ns = sorted({v + v % 2 for v in ns})
-            if c == BRISTOL_BATH:
-                ns = [v for v in range(max(11, inp.n_low[k]), inp.n_up[k] + 1)
-                      if 0.635 <= round(0.64 * v) / v < 0.645 and 0.5 * base <= v <= 1.5 * base]
-        lo = max(1, int(inp.named["research"][k]), 5 if c in inp.just_under_1 else 1)
-        r0 = int(inp.plan["R"][k])
-        rs = {1} if c == "Oxford" else {2} if c == "Cambridge" else \
-            {v for v in {int(round(r0 * f)) for f in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2)}
-             | {lo, lo + 1, lo + 2} if v >= lo}
-        if start is not None:
-            ns = sorted(set(ns) | {int(start["N"][k])})
-            rs |= {int(start["R"][k])}
-        n_opts.append(ns)
-        r_opts.append(sorted(rs))
-    return n_opts, r_opts
+        cp.Add(S[k] - K[k] >= int(nm["startup"][k] - nm["spinout"][k]))  # named non-spinout startups
+        cp.Add(S[k] + R[k] <= N[k] - int(nm["corporate"][k] + max(nm["government"][k], 1)))
+        if c in HALF_TIE:                     # "all 0.50"
+            cp.Add(2 * S[k] == N[k])
+        if c == BRISTOL_BATH:                 # 0.64
+            cp.Add(1000 * S[k] >= 635 * N[k])
+            cp.Add(10000 * S[k] <= 6449 * N[k])
+        if c in inp.just_under_1:             # spinouts per research institution "just under 1"
+            cp.Add(5 * K[k] >= 4 * R[k])
+            cp.Add(K[k] <= R[k] - 1)
+        if c == "Toronto–Waterloo Corridor":  # 14 startups of 30 institutions
+            cp.Add(S[k] == 14)
+        if c in SMALL:                        # "two or three startups"
+            cp.AddLinearConstraint(S[k], 2, 3)
+        if c in ("Oxford", "Cambridge"):      # several spinouts from one or two research institutions
+            cp.Add(K[k] >= 2)
+    for k in (inp.index(c) for c in INDUSTRY_LED if c in inp.clusters):  # industry ahead of research
+        cp.Add(N[k] - 2 * R[k] >= 2 + math.ceil(0.05 * inp.plan["N"][k]))
 
 
-def build_model(inp: Inputs, n_opts, r_opts, *, close: bool = False) -> Model:
-    """``close``: no Table A orders; minimise how far the ranks move from the builder's plan instead."""
-    m = Model(inp, n_opts, r_opts)
-    n = len(inp.clusters)
-    ix = inp.index
-    for k in range(n):
-        n0, r0 = inp.plan["N"][k], max(1, inp.plan["R"][k])
-        m.add(("y", k), len(n_opts[k]))
-        for j, v in enumerate(n_opts[k]):
-            m.cost[m.col["y", k] + j] = abs(math.log(v / n0))
-        m.add(("S", k), len(n_opts[k]))
-        for j, v in enumerate(n_opts[k]):
-            m.ub[m.col["S", k] + j] = v
-        m.add(("z", k), len(r_opts[k]))
-        for j, r in enumerate(r_opts[k]):
-            m.cost[m.col["z", k] + j] = abs(r - r0) if close else 0.5 * abs(math.log(r / r0))
-        m.add(("K", k), len(r_opts[k]), ub=K_MAX)
-    # one choice each; split counts live on the chosen option; count rules
-    for k, c in enumerate(inp.clusters):
-        m.row({m.col["y", k] + j: 1 for j in range(len(n_opts[k]))}, 1, 1)
-        m.row({m.col["z", k] + j: 1 for j in range(len(r_opts[k]))}, 1, 1)
-        for j, v in enumerate(n_opts[k]):
-            m.row({m.col["S", k] + j: 1, m.col["y", k] + j: -v}, -np.inf, 0)
-            if c in HALF_TIE:
-                m.row({m.col["S", k] + j: 1, m.col["y", k] + j: -v / 2}, 0, 0)
-            if c == BRISTOL_BATH:
-                m.row({m.col["S", k] + j: 1, m.col["y", k] + j: -0.635 * v}, 0, np.inf)
-                m.row({m.col["S", k] + j: 1, m.col["y", k] + j: -0.6449 * v}, -np.inf, 0)
-        for j, r in enumerate(r_opts[k]):
-            m.row({m.col["K", k] + j: 1, m.col["z", k] + j: -K_MAX}, -np.inf, 0)
-            if c in inp.just_under_1:
-                m.row({m.col["K", k] + j: 1, m.col["z", k] + j: -math.ceil(0.8 * r)}, 0, np.inf)
-                m.row({m.col["K", k] + j: 1, m.col["z", k] + j: -(r - 1)}, -np.inf, 0)
-        nm = inp.named
-        m.row(m.S(k), inp.s_low[k], np.inf)
-        m.row(m.K(k), nm["spinout"][k], np.inf)
-        m.row(merge(m.K(k), m.S(k, -1)), -np.inf, -(nm["startup"][k] - nm["spinout"][k]))
-        m.row(merge(m.S(k), m.R(k), m.N(k, -1)), -np.inf, -(nm["corporate"][k] + max(nm["government"][k], 1)))
-        if c == "Toronto–Waterloo Corridor":
-            m.row(m.S(k), 14, 14)
-        if c in SMALL:
-            m.row(m.S(k), 2, 3)
-        if c in ("Oxford", "Cambridge"):
-            m.row(m.K(k), 2, np.inf)
-    for c in INDUSTRY_LED:  # startups + corporates ahead of research and government
-        k = ix(c)
-        m.row(merge(m.N(k), m.R(k, -2)), 2 + math.ceil(0.05 * inp.plan["N"][k]), np.inf)
-    # pairwise orders per indicator: u = 1 when c ranks above d
-    pairs = [(c, d) for c in range(n) for d in range(c + 1, n)]
-    half = {ix(c) for c in HALF_TIE}
-    rank_terms = [[dict() for _ in range(n)] for _ in ECOSYSTEM]
-    rank_const = np.ones((len(ECOSYSTEM), n))
-    for i, (ind, f, eps, big) in enumerate(((ECOSYSTEM[0], m.ipm, 1e-4, 200.0), (ECOSYSTEM[1], m.spr, 1e-4, 100.0),
-                                            (ECOSYSTEM[2], m.spi, 1e-5, 2.0))):
-        u0 = m.add(("u", i), len(pairs))
-        for p, (c, d) in enumerate(pairs):
-            u = u0 + p
-            if ind == "startups_per_institution" and c in half and d in half:
-                m.ub[u] = 0
-                m.row(merge(f(c), f(d, -1)), 0, 0)
-                continue
-            m.row(merge(f(c), f(d, -1), {u: -big}), eps - big, np.inf)
-            m.row(merge(f(d), f(c, -1), {u: big}), eps, np.inf)
-            rank_const[i, c] += 1
-            rank_terms[i][c][u] = rank_terms[i][c].get(u, 0) - 1
-            rank_terms[i][d][u] = rank_terms[i][d].get(u, 0) + 1
-        for k in range(n):
-            ok = np.where(inp.allowed[ind][k])[0]
-            if len(ok) < n:
-                m.row(rank_terms[i][k], ok.min() - rank_const[i, k], ok.max() - rank_const[i, k])
-                for r in range(ok.min(), ok.max() + 1):
-                    assert r in ok or ind == "startups_per_institution", (inp.clusters[k], ind)
-    e0 = m.add("E", n, lb=3, ub=135)
-    for k in range(n):
-        c0 = rank_const[:, k].sum()
-        m.row(merge(*(rank_terms[i][k] for i in range(len(ECOSYSTEM))), {e0 + k: -1}), -c0, -c0)
-    if close:  # the builder's ranks where the facts allow: each rank moved costs its distance
-        plan_ranks = (rank_min(inp.plan["N"] / inp.popm), rank_min(inp.plan["K"] / inp.plan["R"]),
-                      rank_min(inp.plan["S"] / inp.plan["N"]))
-        for i, r0 in enumerate(plan_ranks):
-            for k in range(n):
-                if not rank_terms[i][k]:
+def add_ranks(inp: Inputs, m: Model) -> list[list]:
+    """The three ecosystem indicators' ranks (contract section 6: largest first, ties share the
+    smallest rank), each with its distance from the positions the paper's rank facts allow."""
+    cp, n = m.cp, len(inp.clusters)
+    N, S, R, K = (m.counts[key] for key in COUNTS)
+    pop = [int(round(p * 1e6)) for p in inp.popm]
+    ratios = {"institutions_per_million": (N, pop), "spinouts_per_research_institution": (K, R),
+              "startups_per_institution": (S, N)}
+    ranks = []
+    for i, ind in enumerate(ECOSYSTEM):
+        num, den = ratios[ind]
+        cross = {}                            # cross[c, d] = num_c * den_d
+        for c in range(n):
+            for d in range(n):
+                if c == d:
                     continue
-                p = m.add(("dev", i, k), 2, ub=n, cost=1.0)
-                m.row(merge(rank_terms[i][k], {p: -1, p + 1: 1}), r0[k] - rank_const[i, k], r0[k] - rank_const[i, k])
-        return m
-    for pub, off in ((inp.eco, np.zeros(n)), (inp.overall, inp.other_sums.astype(float))):
+                if isinstance(den[d], int):
+                    cross[c, d] = num[c] * den[d]
+                else:
+                    hi = m.bounds[num[c].Name()][1] * m.bounds[den[d].Name()][1]
+                    cross[c, d] = new_int(m, 0, hi, f"x{i}_{c}_{d}")
+                    cp.AddMultiplicationEquality(cross[c, d], [num[c], den[d]])
+        above = {}                            # above[c, d]: c's ratio larger than d's
+        for c in range(n):
+            for d in range(c + 1, n):
+                a, b = new_bool(m, f"a{i}_{c}_{d}"), new_bool(m, f"a{i}_{d}_{c}")
+                cp.Add(cross[c, d] > cross[d, c]).OnlyEnforceIf(a)
+                cp.Add(cross[c, d] < cross[d, c]).OnlyEnforceIf(b)
+                cp.Add(cross[c, d] == cross[d, c]).OnlyEnforceIf([a.Not(), b.Not()])
+                cp.AddBoolOr([a.Not(), b.Not()])
+                above[c, d], above[d, c] = a, b
+        rank = []
+        for k in range(n):
+            v = new_int(m, 1, n, f"rank{i}_{k}")
+            cp.Add(v == 1 + sum(above[d, k] for d in range(n) if d != k))
+            miss = fact_distance(inp.allowed[ind][k])
+            if miss.any():
+                m.fact_miss.append(new_int(m, 0, int(miss.max()), f"miss{i}_{k}"))
+                cp.AddElement(v, [int(x) for x in miss], m.fact_miss[-1])
+            rank.append(v)
+        ranks.append(rank)
+    return ranks
+
+
+def fact_distance(allowed: np.ndarray) -> np.ndarray:
+    """For each rank 0..n, how far it is from the nearest rank the paper's facts allow
+    (``allowed[r]``); rank 0 does not occur."""
+    ok = np.flatnonzero(allowed[1:]) + 1
+    dist = np.abs(np.arange(len(allowed))[:, None] - ok[None, :]).min(axis=1)
+    dist[0] = dist.max()
+    return dist
+
+
+def add_orders(inp: Inputs, m: Model, ranks: list[list]) -> None:
+    """Table A's orders on the ecosystem rank-sums and (with the other two dimensions' sums
+    fixed) on the overall sums, each with its shortfall: a tie misses by the difference of the
+    sums, an order by how far the upper sum is from being at least 1 below the lower."""
+    n = len(inp.clusters)
+    e = [sum(r[k] for r in ranks) for k in range(n)]
+    worst = int(inp.other_sums.max() - inp.other_sums.min()) + 1
+    for pub, other in ((inp.eco, np.zeros(n, int)), (inp.overall, inp.other_sums.astype(int))):
         for c, d, tie in order_pairs(pub):
+            gap = e[c] - e[d] + int(other[c] - other[d])
+            s = new_int(m, 0, 3 * n + worst, f"short{len(m.shortfall)}")
             if tie:
-                s = m.add(("slack", len(m.rows)), 2, ub=60, cost=100.0)
-                m.row({e0 + c: 1, e0 + d: -1, s: 1, s + 1: -1}, off[d] - off[c], off[d] - off[c])
+                m.cp.AddAbsEquality(s, gap)
             else:
-                s = m.add(("slack", len(m.rows)), 1, ub=60, cost=100.0)
-                m.row({e0 + c: 1, e0 + d: -1, s: -1}, -np.inf, off[d] - off[c] - 1)
+                m.cp.Add(s >= gap + 1)
+            m.shortfall.append(s)
+
+
+def new_int(m: Model, lo: int, hi: int, name: str):
+    v = m.cp.NewIntVar(lo, hi, name)
+    m.bounds[name] = (lo, hi)
+    m.variables.append(v)
+    return v
+
+
+def new_bool(m: Model, name: str):
+    v = m.cp.NewBoolVar(name)
+    m.variables.append(v)
+    return v
+
+
+def build_model(inp: Inputs, ranks: bool = True) -> Model:
+    """Counts, rules, ranks and Table A's orders (as shortfalls) for all clusters (``ranks``
+    False: counts and rules only)."""
+    from ortools.sat.python import cp_model
+    m = Model(cp_model.CpModel(), {key: [] for key in COUNTS})
+    for k in range(len(inp.clusters)):
+        for key, (lo, hi) in count_bounds(inp, k).items():
+            m.counts[key].append(new_int(m, lo, hi, f"{key}{k}"))
+    add_count_rules(inp, m)
+    if ranks:
+        add_orders(inp, m, add_ranks(inp, m))
     return m
+
+
+def minimise_change(m: Model, inp: Inputs) -> None:
+    """Objective: the counts' change from the builder's plan, each relative to its planned value."""
+    change = []
+    for key in COUNTS:
+        for k, v in enumerate(m.counts[key]):
+            planned = int(inp.plan[key][k])
+            d = new_int(m, 0, 1000, f"d{key}{k}")
+            m.cp.AddAbsEquality(d, v - planned)
+            change.append(round(100 / max(planned, 1)) * d)
+    m.cp.Minimize(sum(change))
 
 
 def order_pairs(pub: np.ndarray) -> list[tuple[int, int, bool]]:
@@ -332,35 +314,101 @@ def order_pairs(pub: np.ndarray) -> list[tuple[int, int, bool]]:
             if (pub[c] == pub[d] and c < d) or below.get(pub[c]) == pub[d]]
 
 
-def solve(m: Model, fixed: dict[int, dict[str, int]] | None = None, node_limit: int = 400,
-          time_limit: float = 3600.0) -> dict[str, np.ndarray] | None:
-    """Solve ``m`` with the clusters in ``fixed`` held at the given counts."""
-    lb, ub = np.array(m.lb, float), np.array(m.ub, float)
-    for k, cnt in (fixed or {}).items():
-        for j, v in enumerate(m.n_opts[k]):
-            on = int(v == cnt["N"])
-            lb[m.col["y", k] + j] = ub[m.col["y", k] + j] = on
-            lb[m.col["S", k] + j] = ub[m.col["S", k] + j] = cnt["S"] * on
-        for j, r in enumerate(m.r_opts[k]):
-            on = int(r == cnt["R"])
-            lb[m.col["z", k] + j] = ub[m.col["z", k] + j] = on
-            lb[m.col["K", k] + j] = ub[m.col["K", k] + j] = cnt["K"] * on
-    res = milp(np.array(m.cost), constraints=m.constraints(), integrality=np.ones(m.nvar),
-               bounds=Bounds(lb, ub), options={"node_limit": node_limit, "time_limit": time_limit,
-                                                 "disp": False, "mip_rel_gap": 0})
-    if res.x is None:
-        return None
-    x = np.round(res.x).astype(int)
-    n = len(m.inp.clusters)
-    return {"N": np.array([sum(v * x[m.col["y", k] + j] for j, v in enumerate(m.n_opts[k])) for k in range(n)]),
-            "S": np.array([sum(x[m.col["S", k] + j] for j in range(len(m.n_opts[k]))) for k in range(n)]),
-            "R": np.array([sum(r * x[m.col["z", k] + j] for j, r in enumerate(m.r_opts[k])) for k in range(n)]),
-            "K": np.array([sum(x[m.col["K", k] + j] for j in range(len(m.r_opts[k]))) for k in range(n)])}
+def fixed_solution(m: Model, cnt: dict[str, np.ndarray], keys: tuple[str, ...] = COUNTS,
+                   clusters: list[int] | None = None) -> list[tuple[Any, int]]:
+    """A complete solution of ``m`` (every variable's value, for a hint) with the counts of
+    ``clusters`` (default: all) held at ``cnt`` and the rest free, at the least objective;
+    ValueError if the held counts break a rule."""
+    from ortools.sat.python import cp_model
+    held = m.cp.clone()
+    for key in keys:
+        for k in clusters if clusters is not None else range(len(m.counts[key])):
+            held.Add(held.get_int_var_from_proto_index(m.counts[key][k].Index()) == int(cnt[key][k]))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = 60.0
+    if solver.Solve(held) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise ValueError("the held counts break a rule of the paper")
+    return [(v, int(solver.Value(held.get_int_var_from_proto_index(v.Index())))) for v in m.variables]
+
+
+def run(m: Model, hint: list[tuple[Any, int]], *, seed: int, budget: float, workers: int, lns: bool = False,
+        log=print) -> dict[str, np.ndarray]:
+    """Solve ``m`` (its objective set) from ``hint``; deterministic for a given seed, budget
+    (in CP-SAT's deterministic seconds) and number of workers (``interleave_search``), whatever
+    the machine."""
+    from ortools.sat.python import cp_model
+    for v, value in hint:
+        m.cp.AddHint(v, value)
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.num_workers, p.interleave_search, p.random_seed = workers, True, seed
+    p.max_deterministic_time = budget
+    p.use_lns_only = lns  # large-neighbourhood search from the (complete) hint
+    t0 = time.time()
+
+    class Progress(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            log(f"  objective {self.ObjectiveValue():.0f} ({time.time() - t0:.0f} s)")
+
+    status = solver.Solve(m.cp, Progress())
+    log(f"  {solver.StatusName(status)} after {solver.deterministic_time:.0f} deterministic s "
+        f"({time.time() - t0:.0f} s)")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # not with a complete hint
+        raise RuntimeError(f"CP-SAT found no solution ({solver.StatusName(status)})")
+    return {key: np.array([solver.Value(v) for v in m.counts[key]]) for key in COUNTS}
+
+
+def solve(inp: Inputs, start: dict[str, np.ndarray] | None, *, seed: int, budget: float, polish: float,
+          workers: int, rounds: int = 1, checkpoint: Path | None = None,
+          log=print) -> tuple[int, dict[str, np.ndarray]]:
+    """Counts meeting every rule, every rank fact and Table A's orders; returns the remaining
+    misses (rank-fact distance + order shortfall, 0 = done) and the counts.
+
+    Phase 1 minimises 100 x the rank-fact distance + the order shortfall by large-neighbourhood
+    search, in up to ``rounds`` rounds of ``budget`` (each saved to ``checkpoint``), from ``start`` or else from the counts nearest the builder's plan that meet the
+    rules (the plan itself gives Karlsruhe 13 startups, among others). Phase 2, once both are
+    0, makes them rules and moves the counts as little as it can from the builder's plan (each
+    count's change relative to its planned value)."""
+    if start is None:  # the plan breaks some rules (Karlsruhe's startups, ...): the counts nearest it that do not
+        rules = build_model(inp, ranks=False)
+        minimise_change(rules, inp)
+        start = run(rules, [], seed=seed, budget=60.0, workers=workers, log=log)
+    cnt, left = start, -1
+    for r in range(rounds):  # each round restarts the search from the best counts so far, with a new seed
+        m = build_model(inp)
+        m.cp.Minimize(100 * sum(m.fact_miss) + sum(m.shortfall))
+        log(f"phase 1, round {r + 1}: the paper's rank facts and Table A's orders")
+        cnt = run(m, fixed_solution(m, cnt), seed=seed + r, budget=budget, workers=workers, lns=True, log=log)
+        left = fact_distance_total(inp, cnt) + violation(inp, cnt)[0]
+        if checkpoint is not None:
+            write(inp, cnt, checkpoint)
+        if not left:
+            break
+    if left or not polish:
+        return left, cnt
+    log("phase 2: nearest the builder's plan")
+    m = build_model(inp)
+    for v in m.fact_miss + m.shortfall:
+        m.cp.Add(v == 0)
+    minimise_change(m, inp)
+    return 0, run(m, fixed_solution(m, cnt), seed=seed, budget=polish, workers=workers, lns=True, log=log)
+
+
+def ecosystem_ranks(inp: Inputs, cnt: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The three ecosystem indicators' ranks the engine gives these counts."""
+    return [rank_min(cnt["N"] / inp.popm), rank_min(cnt["K"] / cnt["R"]), rank_min(cnt["S"] / cnt["N"])]
+
+
+def fact_distance_total(inp: Inputs, cnt: dict[str, np.ndarray]) -> int:
+    """How far, in rank points, the counts' ecosystem ranks are from the paper's rank facts."""
+    return int(sum(fact_distance(inp.allowed[ind][k])[r[k]]
+                   for ind, r in zip(ECOSYSTEM, ecosystem_ranks(inp, cnt)) for k in range(len(inp.clusters))))
 
 
 def violation(inp: Inputs, cnt: dict[str, np.ndarray]) -> tuple[int, np.ndarray]:
     """Shortfall of Table A's ecosystem and overall orders (rank points), and its share per cluster."""
-    e = rank_min(cnt["N"] / inp.popm) + rank_min(cnt["K"] / cnt["R"]) + rank_min(cnt["S"] / cnt["N"])
+    e = sum(ecosystem_ranks(inp, cnt))
     n = len(e)
     per = np.zeros(n)
     for pub, score in ((inp.eco, e), (inp.overall, inp.other_sums + e)):
@@ -369,39 +417,6 @@ def violation(inp: Inputs, cnt: dict[str, np.ndarray]) -> tuple[int, np.ndarray]
             per[c] += v
             per[d] += v
     return int(per.sum() // 2), per
-
-
-def search(inp: Inputs, start: dict[str, np.ndarray], iterations: int, seed: int, free: int,
-           node_limit: int, checkpoint: Path | None = None, log=print) -> tuple[int, dict[str, np.ndarray]]:
-    """Large-neighbourhood search from ``start``; returns the best violation and counts
-    (also written to ``checkpoint`` at every improvement)."""
-    n_opts, r_opts = options(inp, start)
-    m = build_model(inp, n_opts, r_opts)
-    rng = np.random.default_rng(seed)
-    best, per = violation(inp, start)
-    cur = start
-    log(f"start: violation {best}")
-    t0 = time.time()
-    for it in range(1, iterations + 1):
-        if best == 0:
-            break
-        bad = np.flatnonzero(per > 0)
-        pick = min(len(bad), free // 2)
-        chosen = set(rng.choice(bad, size=pick, replace=False, p=per[bad] / per[bad].sum()).tolist()) if pick else set()
-        while len(chosen) < free:
-            chosen.add(int(rng.integers(len(inp.clusters))))
-        fixed = {k: {key: int(cur[key][k]) for key in "NSRK"} for k in range(len(inp.clusters)) if k not in chosen}
-        out = solve(m, fixed, node_limit=node_limit)
-        if out is None:
-            continue
-        v, p = violation(inp, out)
-        if v <= best:
-            if v < best:
-                log(f"iteration {it} ({time.time() - t0:.0f} s): violation {best} -> {v}")
-                if checkpoint is not None:
-                    write(inp, out, checkpoint)
-            best, per, cur = v, p, out
-    return best, cur
 
 
 def write(inp: Inputs, cnt: dict[str, np.ndarray], path: Path) -> None:
@@ -420,29 +435,23 @@ def read(inp: Inputs, path: Path) -> dict[str, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--iterations", type=int, default=400)
     ap.add_argument("--seed", type=int, default=20250731)
-    ap.add_argument("--free", type=int, default=10, help="clusters re-solved per iteration")
-    ap.add_argument("--node-limit", type=int, default=400)
-    ap.add_argument("--start", help="resume from a counts CSV (e.g. a --checkpoint of an earlier run)")
-    ap.add_argument("--checkpoint", help="keep the best counts so far here, whatever their violation")
+    ap.add_argument("--budget", type=float, default=300.0,
+                    help="phase 1 limit per round, in CP-SAT deterministic seconds")
+    ap.add_argument("--rounds", type=int, default=20, help="phase 1 rounds at most (each a new seed)")
+    ap.add_argument("--checkpoint", help="phase 1's best counts after each round (to --start a later run)")
+    ap.add_argument("--polish", type=float, default=60.0,
+                    help="phase 2 limit, in CP-SAT deterministic seconds (0: skip phase 2)")
+    ap.add_argument("--workers", type=int, default=2, help="threads (part of the result's recipe, like the seed)")
+    ap.add_argument("--start", help="start phase 1 from a counts CSV (e.g. an earlier --out)")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
     inp = gather()
-    if args.start:
-        start = read(inp, Path(args.start))
-    else:
-        n_opts, r_opts = options(inp, None, narrow=True)
-        start = solve(build_model(inp, n_opts, r_opts, close=True), node_limit=5000)
-        if start is None:
-            print("the stated facts admit no counts", file=sys.stderr)
-            return 1
-    checkpoint = Path(args.checkpoint) if args.checkpoint else None
-    best, cnt = search(inp, start, args.iterations, args.seed, args.free, args.node_limit, checkpoint)
-    if checkpoint is not None:
-        write(inp, cnt, checkpoint)
-    if best:
-        print(f"violation {best} left: {args.out} not written", file=sys.stderr)
+    start = read(inp, Path(args.start)) if args.start else None
+    short, cnt = solve(inp, start, seed=args.seed, budget=args.budget, polish=args.polish, workers=args.workers,
+                       rounds=args.rounds, checkpoint=Path(args.checkpoint) if args.checkpoint else None)
+    if short:
+        print(f"shortfall {short} left: {args.out} not written", file=sys.stderr)
         return 2
     write(inp, cnt, Path(args.out))
     print(f"wrote {args.out}")
