@@ -1,4 +1,4 @@
-"""The book's build runner (quantumclusters.book) on tiny chapters made in a temporary folder.
+"""The book's build runner (quantumclusters.report.book) on tiny chapters made in a temporary folder.
 
 Covers: parameter injection (only what differs, relative paths, tagged ``remove-cell``), no
 absolute path in an executed notebook, papermill metadata stripped and byte-stable output,
@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from quantumclusters import book, paths
+from quantumclusters import paths
+from quantumclusters.report import book
 
 HEADER = """---
 jupytext:

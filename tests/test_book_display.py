@@ -1,4 +1,4 @@
-"""Tables of the book (quantumclusters.display) and the offline maps (quantumclusters.maps)."""
+"""Tables of the book (quantumclusters.report.display) and the offline maps (quantumclusters.report.maps)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from quantumclusters import display, maps
+from quantumclusters.report import display, maps
 
 
 class Cells(HTMLParser):

@@ -24,7 +24,8 @@ from urllib.parse import unquote, urldefrag, urlparse
 import pandas as pd
 import pytest
 
-from quantumclusters import book, paths
+from quantumclusters import paths
+from quantumclusters.report import book
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

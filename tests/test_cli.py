@@ -324,7 +324,7 @@ def test_progress_reports_every_stage(
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("name, module", [("fidelity", "quantumclusters.fidelity"), ("build", "quantumclusters.book")])
+@pytest.mark.parametrize("name, module", [("fidelity", "quantumclusters.report.fidelity"), ("build", "quantumclusters.report.book")])
 def test_delegated_subcommands_pass_their_arguments(
     name: str, module: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -336,7 +336,7 @@ def test_delegated_subcommands_pass_their_arguments(
     assert received == [["--out", "x", "--help"]]
 
 
-@pytest.mark.parametrize("name, module", [("fidelity", "quantumclusters.fidelity"), ("build", "quantumclusters.book")])
+@pytest.mark.parametrize("name, module", [("fidelity", "quantumclusters.report.fidelity"), ("build", "quantumclusters.report.book")])
 def test_delegated_subcommand_missing_module(
     name: str, module: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

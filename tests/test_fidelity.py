@@ -18,7 +18,8 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from quantumclusters import fidelity, paths, published
+from quantumclusters import paths
+from quantumclusters.report import fidelity, published
 from quantumclusters.detection import Params
 
 BUNDLED = paths.bundled_dir()

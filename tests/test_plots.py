@@ -9,7 +9,8 @@ import warnings
 import pytest
 from matplotlib.figure import Figure
 
-from quantumclusters import notebook, plots, robustness
+from quantumclusters import robustness
+from quantumclusters.report import notebook, plots
 
 EXAMPLE = "tests/data/example"
 
@@ -107,7 +108,7 @@ def test_cjk_names_render_without_warnings():
             _png(fig)
 
 
-# --- the chapters' shared helpers (quantumclusters.notebook) -------------------------------
+# --- the chapters' shared helpers (quantumclusters.report.notebook) -------------------------------
 
 
 def test_esc_shows_markup_as_text():

@@ -10,7 +10,7 @@ import math
 import pandas as pd
 import pytest
 
-from quantumclusters import fidelity, published
+from quantumclusters.report import fidelity, published
 from quantumclusters.regions import REGIONS, region_of
 
 FILES = [

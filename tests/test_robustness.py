@@ -15,7 +15,7 @@ from quantumclusters.robustness import (
     average_ranks,
     draw_weights,
     monte_carlo,
-    oriented_spearman,
+    spearman_rho,
     pca_composite,
     rank_uncertainty,
     robustness,
@@ -61,8 +61,8 @@ def test_pca_missing_values_set_to_zero_z() -> None:
 
 def test_spearman_of_identical_rankings_is_one() -> None:
     s = pd.Series([3.0, 1.0, 2.0, 5.0])
-    assert oriented_spearman(s, s) == pytest.approx(1.0)
-    assert oriented_spearman(s, -s) == pytest.approx(-1.0)
+    assert spearman_rho(s, s) == pytest.approx(1.0)
+    assert spearman_rho(s, -s) == pytest.approx(-1.0)
 
 
 def test_weights_uniform_normalised_and_seeded() -> None:
@@ -154,3 +154,33 @@ def test_average_ranks_equal_scipy_rankdata() -> None:
     rng = np.random.default_rng(3)
     values = rng.integers(0, 4, size=(7, 11)).astype(float)  # many ties
     np.testing.assert_array_equal(average_ranks(values), stats.rankdata(values, axis=1))
+
+
+def test_pca_sign_when_uncorrelated_with_the_composite_makes_the_largest_loading_positive() -> None:
+    # Contract section 7: two standardised indicators that cancel (x and -x) and one
+    # constant. The z-score composite is 0 for every cluster, so PC1's correlation with it
+    # is zero and cannot orient it; the largest loading is made positive instead, and on a
+    # tie of |loadings| (here 1/sqrt(2) each) the first indicator in section 5's order.
+    x = np.array([3.0, 1.0, 4.0, 1.5, 9.0, 2.6])
+    values = pd.DataFrame({"a": x, "b": -x, "c": np.full(6, 7.0)})
+    pc1 = pca_composite(values)
+    z = stats.zscore(x, ddof=0)
+    # PC1 is a positive multiple of z(a) (the first indicator's loading is positive) ...
+    assert np.corrcoef(pc1, z)[0, 1] == pytest.approx(1.0, abs=1e-12)
+    # ... whichever column order reached scikit-learn: with b first, b's loading is positive
+    swapped = pca_composite(values[["b", "a", "c"]])
+    assert np.corrcoef(swapped, -z)[0, 1] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_pca_sign_rule_helper() -> None:
+    from quantumclusters.robustness import pca_sign
+
+    pc1 = np.array([1.0, 2.0, 3.0])
+    # a clear correlation decides
+    assert pca_sign(pc1, np.array([-0.9, 0.1]), pd.Series([3.0, 2.0, 1.0])) == -1
+    assert pca_sign(pc1, np.array([-0.9, 0.1]), pd.Series([1.0, 2.0, 3.0])) == 1
+    # a constant reference (no correlation): the largest loading decides, first on ties
+    flat = pd.Series([0.5, 0.5, 0.5])
+    assert pca_sign(pc1, np.array([0.2, -0.9, 0.1]), flat) == -1
+    assert pca_sign(pc1, np.array([-0.6, 0.6]), flat) == -1
+    assert pca_sign(pc1, np.array([0.6, -0.6]), flat) == 1

@@ -28,6 +28,8 @@ from typing import Any
 from . import __version__
 from .paths import DEFAULT_CUTOFF, OUTPUT_FILES
 from .schema import (
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
     FILES,
     DataValidationError,
     Database,
@@ -39,8 +41,6 @@ from .schema import (
 
 PROG = "quantumclusters"
 DEFAULT_DATA = "data/bundled"
-DEFAULT_DRAWS = 5000
-DEFAULT_SEED = 20250731
 #: Stages shown by the progress bar of ``rank``.
 STAGES = ("load", "validate", "detect", "indicators", "rank", "robustness", "write")
 #: The pipeline's stage names (``quantumclusters.pipeline.STAGES``) on the bar's stages.
@@ -54,10 +54,10 @@ _PIPELINE_STAGES = {
 #: Subcommands that hand their arguments to another module's ``main(argv)``.
 DELEGATED = {
     "fidelity": (
-        "quantumclusters.fidelity",
+        "quantumclusters.report.fidelity",
         "compare a run with the paper's published numbers",
     ),
-    "build": ("quantumclusters.book", "run every chapter and build the HTML book"),
+    "build": ("quantumclusters.report.book", "run every chapter and build the HTML book"),
 }
 
 EXIT_OK = 0

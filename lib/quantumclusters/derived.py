@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .regions import REGIONS, region_of
+from .schema import DISCLOSED_FUNDING_KINDS, INDUSTRY_TYPES, INSTITUTION_TYPES, RESEARCH_TYPES
 
 if TYPE_CHECKING:
     from .pipeline import Result
@@ -41,8 +42,8 @@ __all__ = [
 
 #: Institution types behind the two kinds of top collaborators (section 9).
 KIND_TYPES: dict[str, tuple[str, ...]] = {
-    "industry": ("startup", "corporate"),
-    "research": ("university", "research_institute"),
+    "industry": INDUSTRY_TYPES,
+    "research": RESEARCH_TYPES,
 }
 #: Figure 17 categories, in the paper's order.
 INVOLVEMENT: tuple[str, ...] = ("both", "one", "neither")
@@ -176,9 +177,9 @@ def type_shares_in_clusters(result: Result) -> pd.DataFrame:
     inside = in_cluster(result).reindex(inst["institution_id"]).to_numpy(dtype=bool)
     frame = pd.DataFrame({"type": inst["type"].to_numpy(dtype=object), "inside": inside})
     table = frame.groupby("type", sort=False)["inside"].agg(total="size", in_clusters="sum")
-    order = ["university", "research_institute", "government", "startup", "corporate"]
+    order = list(INSTITUTION_TYPES)
     table = table.reindex([t for t in order if t in table.index]).astype(float)
-    fund = _funding_with_location(result, ("vc", "equity", "debt"))
+    fund = _funding_with_location(result, DISCLOSED_FUNDING_KINDS)
     fund = fund[fund["type"] == "startup"]
     table.loc["startup funding"] = [fund["amount_usd"].sum(), fund.loc[fund["in_cluster"], "amount_usd"].sum()]
     table["share_in_clusters"] = table["in_clusters"] / table["total"].where(table["total"] > 0)

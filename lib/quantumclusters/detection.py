@@ -42,6 +42,7 @@ from sklearn.cluster import DBSCAN
 from sklearn.neighbors import BallTree
 
 from .regions import region_of
+from .schema import DISCLOSED_FUNDING_KINDS, RESEARCH_TYPES
 
 if TYPE_CHECKING:
     from .schema import Database
@@ -82,8 +83,6 @@ EARTH_RADIUS_KM: float = 6371.0088
 #: DBSCAN's label for an institution in no group.
 NOISE: int = -1
 
-_DISCLOSED = ("vc", "equity", "debt")
-_RESEARCH = ("university", "research_institute")
 
 
 @dataclass(frozen=True)
@@ -607,7 +606,7 @@ def unique_names(base: pd.Series, size: pd.Series, tiebreak: pd.Series, taken: f
 
 def _disclosed_per_institution(enc: Encoded, funding: pd.DataFrame) -> np.ndarray:
     """Disclosed funding (vc/equity/debt) per institution position (all types)."""
-    disclosed = funding["kind"].isin(_DISCLOSED).to_numpy() & (enc.fund_pos >= 0)
+    disclosed = funding["kind"].isin(DISCLOSED_FUNDING_KINDS).to_numpy() & (enc.fund_pos >= 0)
     return np.bincount(
         enc.fund_pos[disclosed], weights=funding["amount_usd"].to_numpy(float)[disclosed], minlength=len(enc.institutions)
     )
@@ -616,7 +615,7 @@ def _disclosed_per_institution(enc: Encoded, funding: pd.DataFrame) -> np.ndarra
 def startup_disclosed_funding(institutions: pd.DataFrame, funding: pd.DataFrame) -> pd.Series:
     """Disclosed funding (``vc``, ``equity``, ``debt``) per startup, indexed by id (0 if none)."""
     startups = institutions.loc[institutions["type"] == "startup", "institution_id"]
-    disclosed = funding[funding["kind"].isin(_DISCLOSED)]
+    disclosed = funding[funding["kind"].isin(DISCLOSED_FUNDING_KINDS)]
     sums = disclosed.groupby("institution_id", sort=True)["amount_usd"].sum()
     return sums.reindex(pd.Index(startups, name="institution_id"), fill_value=0.0).astype(float)
 
@@ -823,7 +822,7 @@ def detect(db: Database, params: Params = Params(), encoded: Encoded | None = No
 
     # clusters table
     cl = cl.join(_area_columns(cl, db.areas, lab1, country))
-    research = np.isin(types, _RESEARCH)
+    research = np.isin(types, RESEARCH_TYPES)
     cl["startups"] = np.bincount(lab1[(lab1 >= 0) & is_startup], minlength=k1)[cl.index.to_numpy()]
     cl["research_institutions"] = np.bincount(lab1[(lab1 >= 0) & research], minlength=k1)[cl.index.to_numpy()]
     clusters = pd.DataFrame(

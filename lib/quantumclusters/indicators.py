@@ -17,6 +17,7 @@ import pandas as pd
 
 from .detection import Encoded, positions
 from .network import brokerage_from_codes
+from .schema import DISCLOSED_FUNDING_KINDS, INDUSTRY_TYPES, RESEARCH_TYPES
 
 __all__ = ["INDICATORS", "ClusterCodes", "cluster_codes", "cluster_collaborations", "compute_indicators"]
 
@@ -33,9 +34,6 @@ INDICATORS: tuple[str, ...] = (
     "startups_per_institution",
 )
 
-_DISCLOSED = ("vc", "equity", "debt")
-_RESEARCH = ("university", "research_institute")
-_INDUSTRY = ("startup", "corporate")
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,7 @@ def cluster_collaborations(
 
 def _industry(codes: ClusterCodes) -> np.ndarray:
     """Per collaboration: a startup or corporate on at least one side."""
-    is_industry = np.append(np.isin(codes.types, _INDUSTRY), False)
+    is_industry = np.append(np.isin(codes.types, INDUSTRY_TYPES), False)
     return is_industry[codes.coll_a] | is_industry[codes.coll_b]
 
 
@@ -177,7 +175,7 @@ def compute_indicators(
     is_startup = codes.types == "startup"
     n_members = count(everyone)
     n_startups = count(is_startup)
-    n_research = count(np.isin(codes.types, _RESEARCH))
+    n_research = count(np.isin(codes.types, RESEARCH_TYPES))
     n_spinouts = count(is_startup & codes.spinout)
 
     fund_cluster = np.append(member, -1)[codes.fund_pos]
@@ -185,7 +183,7 @@ def compute_indicators(
     in_cl = fund_cluster >= 0
     total_funding = np.bincount(fund_cluster[in_cl], weights=amount[in_cl], minlength=k)
     fund_type = np.append(codes.types, None)[codes.fund_pos]
-    disclosed = in_cl & funding["kind"].isin(_DISCLOSED).to_numpy() & (fund_type == "startup")
+    disclosed = in_cl & funding["kind"].isin(DISCLOSED_FUNDING_KINDS).to_numpy() & (fund_type == "startup")
     startup_funding = np.bincount(fund_cluster[disclosed], weights=amount[disclosed], minlength=k)
 
     ca, cb = codes.of_collaborations()

@@ -37,7 +37,6 @@ __all__ = [
     "run",
     "result_frames",
     "write_result",
-    "tqdm_progress",
 ]
 
 #: The stages :func:`run` reports to its ``progress`` callback, in order.
@@ -97,22 +96,6 @@ class Result:
     def indicator_table(self) -> pd.DataFrame:
         """The indicators indexed by cluster name (the form :func:`rank_clusters` takes)."""
         return self.indicators.set_index("cluster")
-
-
-def tqdm_progress(description: str = "rank") -> ProgressCallback:
-    """A ``progress`` callback drawing a tqdm bar on stderr (for the command line)."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(STAGES), desc=description, file=sys.stderr, leave=False)
-
-    def report(stage: str, done: int, total: int) -> None:
-        bar.n = done
-        bar.set_postfix_str(stage)
-        bar.refresh()
-        if stage == "done":
-            bar.close()
-
-    return report
 
 
 def run(

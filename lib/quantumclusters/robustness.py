@@ -40,6 +40,7 @@ from scipy import stats
 from sklearn.decomposition import PCA
 
 from .indicators import INDICATORS
+from .schema import DEFAULT_DRAWS, DEFAULT_SEED
 from .ranking import DIMENSIONS, SCORE_DECIMALS, dimension_scores, indicator_ranks, indicator_table
 
 __all__ = [
@@ -50,7 +51,9 @@ __all__ = [
     "zscores",
     "zscore_composite",
     "pca_composite",
-    "oriented_spearman",
+    "pca_sign",
+    "PCA_ZERO_CORRELATION",
+    "spearman_rho",
     "draw_weights",
     "weighted_scores",
     "average_ranks",
@@ -70,8 +73,6 @@ ROBUSTNESS_COLUMNS: tuple[str, ...] = (
     "mc_p05",
     "mc_share_above_0_90",
 )
-DEFAULT_DRAWS: int = 5000
-DEFAULT_SEED: int = 20250731
 Scheme = Literal["uniform", "dirichlet"]
 
 
@@ -109,20 +110,46 @@ def _zscores_filled(values: pd.DataFrame) -> np.ndarray:
 def pca_composite(values: pd.DataFrame, reference: pd.Series | None = None) -> pd.Series:
     """First principal component of the standardised columns (missing -> 0); sign flipped
     when its Pearson correlation with ``reference`` (default: the z-score composite) is
-    negative. Higher = better."""
+    negative, or, where that correlation is zero, so that the largest loading is positive
+    (:func:`pca_sign`). Higher = better."""
     z = _zscores_filled(values)
     if len(z) < 2 or not np.any(z):
         return pd.Series(np.full(len(z), np.nan), index=values.index, name="pca")
-    pc1 = PCA(n_components=1, svd_solver="full").fit_transform(z)[:, 0]
+    pca = PCA(n_components=1, svd_solver="full")
+    pc1 = pca.fit_transform(z)[:, 0]
     ref = zscore_composite(values) if reference is None else reference
-    ok = ref.notna().to_numpy()
-    if ok.sum() >= 2 and np.std(pc1[ok]) > 0 and np.std(ref.to_numpy()[ok]) > 0:
-        if np.corrcoef(pc1[ok], ref.to_numpy(dtype=float)[ok])[0, 1] < 0:
-            pc1 = -pc1
+    if pca_sign(pc1, pca.components_[0], ref) < 0:
+        pc1 = -pc1
     return pd.Series(pc1, index=values.index, name="pca")
 
 
-def oriented_spearman(a: pd.Series, b: pd.Series) -> float:
+#: Below this absolute Pearson correlation with the z-score composite, PC1's orientation
+#: is decided by its loadings instead (contract section 7).
+PCA_ZERO_CORRELATION: float = 1e-9
+
+
+def pca_sign(pc1: np.ndarray, loadings: np.ndarray, reference: pd.Series) -> int:
+    """+1 or -1: the orientation of the first principal component (contract section 7).
+
+    PC1 is flipped (-1) when its Pearson correlation with ``reference`` (the z-score
+    composite, over the clusters where it exists) is negative. Where that correlation is
+    zero (``|r| <`` :data:`PCA_ZERO_CORRELATION`, or undefined because either side is
+    constant), the largest loading is made positive instead, the first indicator in the
+    contract's order on ties; floating-point noise never decides it.
+    """
+    ref = reference.to_numpy(dtype=float)
+    ok = ~np.isnan(ref)
+    r = 0.0
+    if ok.sum() >= 2 and np.std(pc1[ok]) > 0 and np.std(ref[ok]) > 0:
+        r = float(np.corrcoef(pc1[ok], ref[ok])[0, 1])
+    if abs(r) >= PCA_ZERO_CORRELATION:
+        return 1 if r > 0 else -1
+    magnitude = np.abs(loadings)
+    first = int(np.flatnonzero(np.isclose(magnitude, magnitude.max(), rtol=0.0, atol=1e-12))[0])
+    return 1 if loadings[first] >= 0 else -1
+
+
+def spearman_rho(a: pd.Series, b: pd.Series) -> float:
     """Spearman's rho (``scipy.stats.spearmanr``, pairs with a missing value omitted)."""
     x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
     ok = ~(np.isnan(x) | np.isnan(y))
@@ -245,9 +272,9 @@ def robustness(
             rows.append(
                 {
                     "dimension": dim,
-                    "spearman_z_borda": oriented_spearman(z, -borda),
-                    "spearman_pca_borda": oriented_spearman(pca, -borda),
-                    "spearman_z_pca": oriented_spearman(z, pca),
+                    "spearman_z_borda": spearman_rho(z, -borda),
+                    "spearman_pca_borda": spearman_rho(pca, -borda),
+                    "spearman_z_pca": spearman_rho(z, pca),
                     "mc_median": float(np.median(finite)) if len(finite) else np.nan,
                     "mc_p05": float(np.percentile(finite, 5)) if len(finite) else np.nan,
                     "mc_share_above_0_90": float(np.mean(finite > 0.90)) if len(finite) else np.nan,

@@ -45,6 +45,8 @@ __all__ = [
     "RESEARCH_TYPES",
     "INDUSTRY_TYPES",
     "FUNDED_TYPES",
+    "DEFAULT_DRAWS",
+    "DEFAULT_SEED",
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "Database",
@@ -82,6 +84,10 @@ RESEARCH_TYPES: tuple[str, ...] = ("university", "research_institute")
 INDUSTRY_TYPES: tuple[str, ...] = ("startup", "corporate")
 #: Institution types that may receive funding rows.
 FUNDED_TYPES: tuple[str, ...] = INDUSTRY_TYPES
+#: Monte Carlo weight draws of the robustness check (the paper's 5,000) and their seed:
+#: the defaults of every run, of the command line and of the book.
+DEFAULT_DRAWS: int = 5000
+DEFAULT_SEED: int = 20250731
 
 #: Columns every file must have (in the contract's order).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {

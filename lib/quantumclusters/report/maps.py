@@ -4,7 +4,7 @@ Country outlines come from the committed Natural Earth 1:110m file
 ``data/geo/countries_110m.geojson`` (public domain; see ``data/geo/README.md``), so the
 maps need no internet and no geopandas or cartopy. Each cluster is a bubble at its area's
 centre: colour = overall rank on the book's rank scale (dark blue best → orange worst,
-:data:`quantumclusters.plots.RANK_CMAP`), area = total funding. Colours and sizes are set on
+:data:`quantumclusters.report.plots.RANK_CMAP`), area = total funding. Colours and sizes are set on
 *all* clusters, so the three regional maps share one scale. Labels ("Greater Paris 12")
 are placed greedily around each bubble so that they do not overlap.
 """
@@ -25,7 +25,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from . import paths, plots
+from .. import paths
+from . import plots
 
 __all__ = ["MapView", "VIEWS", "load_countries", "map_data", "cluster_map", "COUNTRIES_FILE"]
 

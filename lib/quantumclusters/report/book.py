@@ -47,7 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import paths
+from .. import paths
+from ..schema import DEFAULT_DRAWS, DEFAULT_SEED
 
 __all__ = [
     "DEFAULT_PARAMETERS",
@@ -67,8 +68,8 @@ __all__ = [
 DEFAULT_PARAMETERS: dict[str, Any] = {
     "data_dir": None,
     "cutoff": paths.DEFAULT_CUTOFF,
-    "draws": 5000,
-    "seed": 20250731,
+    "draws": DEFAULT_DRAWS,
+    "seed": DEFAULT_SEED,
 }
 
 #: Bump to invalidate every cached notebook when the runner's output format changes.
@@ -466,7 +467,7 @@ def _outcome_from_dict(d: dict[str, Any]) -> ChapterOutcome:
 def _run_chapter_subprocess(args: tuple[str, str, dict[str, Any], str, bool]) -> ChapterOutcome:
     """One chapter in a fresh Python process (parallel runs; the kernel's own chatter on
     stderr is kept out of the progress bar)."""
-    code = "from quantumclusters.book import _worker_main; _worker_main()"
+    code = "from quantumclusters.report.book import _worker_main; _worker_main()"
     # parallel chapters share the cores: one thread each for the numeric libraries
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -598,8 +599,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", help="database folder (default: the bundled data/bundled/)")
     p.add_argument("--cutoff", metavar="DATE", help=f"data cut-off YYYY-MM-DD (default {paths.DEFAULT_CUTOFF})")
     p.add_argument("--chapter", metavar="NAME", nargs="+", action="extend", help="run only these chapters (e.g. 03 or 03_collaboration_intensity)")
-    p.add_argument("--draws", type=int, metavar="N", help="Monte Carlo weight draws (default 5000)")
-    p.add_argument("--seed", type=int, metavar="S", help="random seed (default 20250731)")
+    p.add_argument("--draws", type=int, metavar="N", help=f"Monte Carlo weight draws (default {DEFAULT_DRAWS})")
+    p.add_argument("--seed", type=int, metavar="S", help=f"random seed (default {DEFAULT_SEED})")
     p.add_argument("--out-dir", metavar="DIR", help="build a separate book in DIR instead of the repository's book/")
     p.add_argument("--no-html", action="store_true", help="run the chapters only, skip jupyter-book")
     p.add_argument("--jobs", type=int, default=2, metavar="N", help="chapters run in parallel (default 2)")
@@ -615,7 +616,7 @@ def _validate_data(data: Path) -> int:
         print(f"error: --data {data}: no such folder", file=sys.stderr)
         return 2
     try:
-        from .schema import DataValidationError, load_database
+        from ..schema import DataValidationError, load_database
     except ImportError:  # the engine is not there yet
         return 0
     try:

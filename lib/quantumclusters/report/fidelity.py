@@ -1,7 +1,7 @@
 """How much of the paper an engine run reproduces.
 
 :func:`fidelity_report` sets a :class:`quantumclusters.pipeline.Result` beside what the paper
-published (``data/published/``, loaded by :mod:`quantumclusters.published`) and returns one
+published (``data/published/``, loaded by :mod:`quantumclusters.report.published`) and returns one
 :class:`FidelityItem` per published number:
 
 * **tables** - Table A (every cluster's overall and three dimension labels, ties included,
@@ -39,10 +39,11 @@ import numpy as np
 import pandas as pd
 
 from . import published as pub
-from .regions import EU27, country_name
+from ..regions import EU27, country_name
+from ..schema import DISCLOSED_FUNDING_KINDS, INDUSTRY_TYPES, RESEARCH_TYPES
 
 if TYPE_CHECKING:
-    from .pipeline import Result
+    from ..pipeline import Result
 
 __all__ = [
     "STATUSES",
@@ -68,9 +69,6 @@ _EAST_ASIA = frozenset(_CHINA | {"JP", "KR", "KP", "TW", "MN", "SG"})
 _ASIA = frozenset(
     _EAST_ASIA | {"IN", "PK", "BD", "LK", "NP", "MY", "TH", "VN", "ID", "PH", "KH", "LA", "MM", "BN"}
 )
-_DISCLOSED = ("vc", "equity", "debt")
-_RESEARCH = ("university", "research_institute")
-_INDUSTRY = ("startup", "corporate")
 _ORIGIN_TYPE = {"university": "University spinout", "research_institute": "Research spinout"}
 _NONE = "–"  # Table 7's printed "no institution of origin"
 _ABSENT = "(absent)"
@@ -279,7 +277,7 @@ class _View:
         if name == "outside_us_europe_china":
             return [c for c in names if iso[c] != "US" and iso[c] not in _EUROPE and iso[c] not in _CHINA]
         if name == "major":
-            from .derived import MAJOR_CLUSTER_MIN_GDP
+            from ..derived import MAJOR_CLUSTER_MIN_GDP
 
             gdp = self.clusters["gdp_usd"].astype(float)
             return [c for c in names if gdp.get(c, np.nan) >= MAJOR_CLUSTER_MIN_GDP]
@@ -345,8 +343,8 @@ def _evaluate(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch tabl
         n = 0
         for c in ranks[ranks <= int(m.group(1))].index:
             types = v.members(c)["type"]
-            industry = int(types.isin(_INDUSTRY).sum())
-            research = int(types.isin(_RESEARCH).sum())
+            industry = int(types.isin(INDUSTRY_TYPES).sum())
+            research = int(types.isin(RESEARCH_TYPES).sum())
             government = int((types == "government").sum())
             n += industry > research and industry > government
         return float(n)
@@ -371,7 +369,7 @@ def _evaluate(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch tabl
     if head == "param":
         (name,) = args
         if name == "major_min_gdp_usd":
-            from .derived import MAJOR_CLUSTER_MIN_GDP
+            from ..derived import MAJOR_CLUSTER_MIN_GDP
 
             return float(MAJOR_CLUSTER_MIN_GDP)
         for holder in (r.params, r):
@@ -444,7 +442,7 @@ def _evaluate(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch tabl
             values = rob[what].astype(float)
         return float(values[dim] < values.drop(dim).min())
     if head in ("funding_share_in_clusters", "funding_share_outside_clusters"):
-        from . import derived
+        from .. import derived
 
         k, val = _kv(args[0])
         if k == "year":
@@ -462,7 +460,7 @@ def _evaluate(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch tabl
         share = 100.0 * float(share)
         return share if head == "funding_share_in_clusters" else 100.0 - share
     if head in ("institution_share_in_clusters", "startup_funding_share_in_clusters"):
-        from . import derived
+        from .. import derived
 
         table = derived.type_shares_in_clusters(r)
         row = "startup funding" if head == "startup_funding_share_in_clusters" else _kv(args[0])[1]
@@ -470,7 +468,7 @@ def _evaluate(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch tabl
             raise MetricError(f"no {row} in the database")
         return 100.0 * float(table.loc[row, "share_in_clusters"])
     if head in ("collab_involvement_share", "collab_involvement_count"):
-        from . import derived
+        from .. import derived
 
         table = derived.involvement_counts(r)
         which = ["both", "one"] if args[0] == "any" else [args[0]]
@@ -487,7 +485,7 @@ def _evaluate(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch tabl
         sub = coll[mask]
         if sub.empty:
             raise MetricError("no collaborations")
-        research = sub["institution_a"].map(types).isin(_RESEARCH) | sub["institution_b"].map(types).isin(_RESEARCH)
+        research = sub["institution_a"].map(types).isin(RESEARCH_TYPES) | sub["institution_b"].map(types).isin(RESEARCH_TYPES)
         return 100.0 * float(research.mean())
     if head in ("ecosystem_value_missing", "n_ecosystem_value_missing", "area_rank"):
         areas = r.db.areas.set_index("area_id")
@@ -512,7 +510,7 @@ def _evaluate(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch tabl
             raise MetricError(f"quasi-cluster {args[0]!r} not found")
         return float((v.members(name, "quasi_cluster")["type"] == "startup").sum())
     if head == "n_tier1_with_spinout":
-        disclosed = v.funding_by_institution(_DISCLOSED)
+        disclosed = v.funding_by_institution(DISCLOSED_FUNDING_KINDS)
         n = 0
         for name, row in v.quasi.iterrows():
             if int(row["tier"]) != 1:
@@ -663,7 +661,7 @@ class _Tables:
 
     # Table 2 --------------------------------------------------------------------------
     def table_2(self) -> None:
-        from . import derived
+        from .. import derived
 
         v = self.v
         t = pub.table(2, self.dir)
@@ -690,7 +688,7 @@ class _Tables:
 
     # Table 4 --------------------------------------------------------------------------
     def table_4(self) -> None:
-        from . import derived
+        from .. import derived
 
         v = self.v
         t = pub.table(4, self.dir)
@@ -793,7 +791,7 @@ def _empty_result() -> Any:
     items a report will have without running the engine."""
     from types import SimpleNamespace
 
-    from .detection import Params
+    from ..detection import Params
 
     def frame(*cols: str) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
@@ -828,7 +826,7 @@ def _empty_result() -> Any:
 
 
 def _indicator_names() -> tuple[str, ...]:
-    from .indicators import INDICATORS
+    from ..indicators import INDICATORS
 
     return tuple(INDICATORS)
 
@@ -844,7 +842,7 @@ def item_ids(published_dir: str | Path | None = None) -> list[str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .paths import DEFAULT_CUTOFF
+    from ..paths import DEFAULT_CUTOFF
 
     p = argparse.ArgumentParser(
         prog="python -m quantumclusters fidelity",
@@ -867,11 +865,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     report is information) unless ``--strict`` and something is missed (1); 2 when the
     database is invalid."""
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    from .paths import resolve_data_dir
-    from .pipeline import run
-    from .schema import DataValidationError, load_database
+    from ..paths import resolve_data_dir
+    from ..pipeline import run
+    from ..schema import DataValidationError, load_database
 
-    from .schema import parse_cutoff
+    from ..schema import parse_cutoff
 
     try:
         parse_cutoff(args.cutoff)

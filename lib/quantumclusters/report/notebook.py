@@ -1,7 +1,7 @@
 """Small helpers the book's chapters share: load a run, format numbers, write safe Markdown.
 
 The chapters stay thin: a ``parameters`` cell, then ``result = notebook.load(...)``, then
-calls into the library and :mod:`quantumclusters.plots` / :mod:`quantumclusters.display`.
+calls into the library and :mod:`quantumclusters.report.plots` / :mod:`quantumclusters.report.display`.
 Everything that puts a *name from the database* into Markdown goes through :func:`esc`
 (HTML-escaped and Markdown-escaped), so an institution called ``<script>alert(1)</script>``
 shows as text.
@@ -42,8 +42,7 @@ __all__ = [
     "describe_run",
 ]
 
-DEFAULT_DRAWS = 5000
-DEFAULT_SEED = 20250731
+from ..schema import DEFAULT_DRAWS, DEFAULT_SEED, DISCLOSED_FUNDING_KINDS, RESEARCH_TYPES  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------
@@ -52,7 +51,7 @@ DEFAULT_SEED = 20250731
 
 def setup() -> None:
     """Prepare a chapter's kernel: PNG figures, quiet pandas, the book's plot style."""
-    from quantumclusters import plots
+    from quantumclusters.report import plots
 
     plots.apply_style()
     try:  # show matplotlib figures as PNG (stable, and what the book embeds)
@@ -286,9 +285,9 @@ DIMENSION_TITLES: dict[str, str] = {
 
 
 def published_table(name: str) -> pd.DataFrame:
-    """A table of ``data/published/`` as :mod:`quantumclusters.published` reads it:
+    """A table of ``data/published/`` as :mod:`quantumclusters.report.published` reads it:
     ``"table_a"``, ``"table_1"`` … ``"table_8"``, ``"figure_14"``."""
-    from quantumclusters import published as _published
+    from quantumclusters.report import published as _published
 
     if name == "table_a":
         return _published.table_a()
@@ -303,8 +302,8 @@ _REPORTS: dict[int, tuple[Any, Any]] = {}
 
 
 def fidelity_report(result: Any) -> Any:
-    """:func:`quantumclusters.fidelity.fidelity_report` of ``result`` (cached per kernel)."""
-    from quantumclusters import fidelity
+    """:func:`quantumclusters.report.fidelity.fidelity_report` of ``result`` (cached per kernel)."""
+    from quantumclusters.report import fidelity
 
     hit = _REPORTS.get(id(result))
     if hit is None or hit[0] is not result:
@@ -318,7 +317,7 @@ _STATED: dict[int, tuple[Any, Any]] = {}
 
 def _stated_items(result: Any) -> list[Any]:
     """The stated-number items of the fidelity comparison (without the table items)."""
-    from quantumclusters import fidelity
+    from quantumclusters.report import fidelity
 
     if id(result) in _REPORTS and _REPORTS[id(result)][0] is result:
         return [i for i in _REPORTS[id(result)][1].items if i.kind == "stated"]
@@ -333,10 +332,10 @@ STATUS_WORDS = {"reproduced": "reproduced", "by_choice": "reproduced as the docu
 
 
 def stated_numbers(result: Any, sections: Iterable[str], *, caption: str, csv_name: str) -> Any:
-    """The numbers the paper's text states in ``sections`` (as :mod:`quantumclusters.fidelity`
+    """The numbers the paper's text states in ``sections`` (as :mod:`quantumclusters.report.fidelity`
     names them: ``"2.1"``, ``"Annex 2"`` …), the paper's value beside the recomputed one,
     disagreements highlighted and the count of agreements on top."""
-    from quantumclusters import display
+    from quantumclusters.report import display
 
     wanted = set(sections)
     items = [i for i in _stated_items(result) if i.section in wanted]
@@ -453,7 +452,7 @@ def table_7(result: Any, min_funding: float = 5e6) -> pd.DataFrame:
     a = result.assignments
     inst = result.db.institutions.set_index("institution_id")
     fund = result.db.funding
-    disclosed = fund[fund["kind"].isin(["vc", "equity", "debt"])].groupby("institution_id")["amount_usd"].sum()
+    disclosed = fund[fund["kind"].isin(DISCLOSED_FUNDING_KINDS)].groupby("institution_id")["amount_usd"].sum()
     rows = []
     for _, row in tier1.iterrows():
         members = a.loc[(a["status"] == "quasi_cluster") & (a["group"] == row["quasi_cluster"]), "institution_id"]
@@ -510,12 +509,12 @@ def compare(
     tolerance: dict[str, float] | float | None = None,
     formats: dict[str, Any] | None = None,
 ) -> Any:
-    """:func:`quantumclusters.display.compare` with readable headings.
+    """:func:`quantumclusters.report.display.compare` with readable headings.
 
     ``key`` is ``(column, heading)``; ``columns`` maps a column (present in both frames) to
     its heading; ``tolerance`` and ``formats`` are keyed by column.
     """
-    from quantumclusters import display
+    from quantumclusters.report import display
 
     names = {key[0]: key[1], **columns}
     rec = recomputed[[key[0], *columns]].rename(columns=names)
@@ -529,8 +528,8 @@ def compare(
 
 
 def in_view(frame: pd.DataFrame, view: Any) -> pd.DataFrame:
-    """Rows of ``frame`` (with ``lat``/``lon``) inside a map window of :mod:`quantumclusters.maps`."""
-    from quantumclusters import maps
+    """Rows of ``frame`` (with ``lat``/``lon``) inside a map window of :mod:`quantumclusters.report.maps`."""
+    from quantumclusters.report import maps
 
     v = maps.VIEWS[view] if isinstance(view, str) else view
     return frame[frame["lon"].between(*v.lon) & frame["lat"].between(*v.lat)]
@@ -549,10 +548,9 @@ def research_involving_share(result: Any, clusters: Iterable[str]) -> float:
         return float("nan")
     coll = db.collaborations.iloc[rows]
     type_of = db.institutions.set_index("institution_id")["type"]
-    research = ("university", "research_institute")
-    hit = type_of.reindex(coll["institution_a"]).isin(research).to_numpy() | type_of.reindex(
+    hit = type_of.reindex(coll["institution_a"]).isin(RESEARCH_TYPES).to_numpy() | type_of.reindex(
         coll["institution_b"]
-    ).isin(research).to_numpy()
+    ).isin(RESEARCH_TYPES).to_numpy()
     return float(hit.mean())
 
 

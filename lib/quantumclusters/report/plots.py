@@ -28,6 +28,8 @@ from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from ..schema import INDUSTRY_TYPES, RESEARCH_TYPES
+
 __all__ = [
     "BLUE",
     "ORANGE",
@@ -92,9 +94,9 @@ DPI = 100
 
 #: The paper's three institution groups of Figure 11 and the types in each.
 TYPE_GROUPS: dict[str, tuple[str, ...]] = {
-    "Research": ("university", "research_institute"),
+    "Research": RESEARCH_TYPES,
     "Government": ("government",),
-    "Industry": ("startup", "corporate"),
+    "Industry": INDUSTRY_TYPES,
 }
 #: Figure 16's row labels (the paper's words) for the types of derived.type_shares_in_clusters.
 TYPE_LABELS: dict[str, str] = {

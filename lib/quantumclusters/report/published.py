@@ -4,7 +4,7 @@ What the paper printed - Table A (= Table 1), Tables 2-8, the quasi-cluster coun
 Figure 14, every number the text states with the tolerance its wording implies, and the list
 of places where the paper contradicts itself - transcribed as CSV files and documented in
 ``data/published/README.md``. The ranking code never imports this module: only the fidelity
-check (:mod:`quantumclusters.fidelity`), the tests and the chapters do.
+check (:mod:`quantumclusters.report.fidelity`), the tests and the chapters do.
 
 >>> from quantumclusters import published
 >>> len(published.table_a())
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
+from .. import paths
 
 __all__ = [
     "PUBLISHED_DIR",

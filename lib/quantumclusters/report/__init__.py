@@ -1,0 +1,15 @@
+"""The book's side of the package: everything that *presents* a run.
+
+The engine (:mod:`quantumclusters.schema`, :mod:`~quantumclusters.detection`,
+:mod:`~quantumclusters.indicators`, :mod:`~quantumclusters.ranking`,
+:mod:`~quantumclusters.robustness`, :mod:`~quantumclusters.network`,
+:mod:`~quantumclusters.derived`, :mod:`~quantumclusters.pipeline`,
+:mod:`~quantumclusters.cli`) computes clusters, indicators and rankings from records and
+never imports this subpackage. This subpackage turns a run into the book:
+
+* :mod:`.book` - the build runner (papermill, cache, jupyter-book);
+* :mod:`.notebook` - helpers the chapters share (load a run, format, safe Markdown);
+* :mod:`.plots`, :mod:`.maps` - the figures; :mod:`.display` - the tables;
+* :mod:`.published`, :mod:`.fidelity` - the paper's own numbers and the comparison with
+  them (never read by the ranking code).
+"""
