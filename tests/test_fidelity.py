@@ -336,3 +336,13 @@ def test_cli_prints_score_and_exits_zero(tiny_published: Path, capsys, monkeypat
     assert status == 0
     assert "Fidelity: " in out and " published numbers reproduced" in out and "alpha_500m" in out
     assert fidelity.main(["--data", str(tiny_published), "--published", str(tiny_published), "--strict"]) == 1
+
+
+def test_cli_data_folder_is_relative_to_the_working_directory(tiny_published: Path, capsys, monkeypatch) -> None:
+    # like `rank --data`: a relative --data is taken from the working directory, not the repository
+    seen: list[Path] = []
+    monkeypatch.setattr("quantumclusters.pipeline.run", lambda db, cutoff, **kw: _tiny_result())
+    monkeypatch.setattr("quantumclusters.schema.load_database", lambda path: seen.append(Path(path)))
+    monkeypatch.chdir(tiny_published.parent)
+    assert fidelity.main(["--data", tiny_published.name, "--published", str(tiny_published)]) == 0
+    assert seen == [tiny_published.resolve()]

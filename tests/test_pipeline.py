@@ -249,3 +249,23 @@ def test_database_without_clusters_still_gives_six_files(tmp_path) -> None:  # t
     assert (tmp_path / "ranking.csv").read_text(encoding="utf-8").count("\n") == 1
     assert result.robustness.drop(columns="dimension").isna().all().all()
     assert result.assignments["status"].tolist() == ["none", "none"]
+
+
+def test_funding_in_a_cross_border_cluster_counts_in_the_clusters_region() -> None:
+    # A cluster named after a Swiss area (Rest of the World) whose funded startup sits on the
+    # French side of the border (EU): in-cluster funding follows the cluster's area; the
+    # lone French startup outside any cluster stays in its own country's region.
+    rows = group_at("u", 9, 46.2, 6.1, country="CH") + [
+        institution("s01", 46.2, 6.1, type="startup", country="FR"),
+        institution("s02", 10.0, 10.0, type="startup", country="FR"),
+    ]
+    db = make_db(
+        rows,
+        funding=[funding_row("f1", "s01", 30e6), funding_row("f2", "s02", 2e6)],
+        areas=[area("gva", "Geneva", 46.2, 6.1, country="CH")],
+    )
+    result = run(db, CUTOFF, draws=10)
+    assert result.clusters["region"].tolist() == ["Rest of the World"]
+    by_region = derived.funding_by_region(result)
+    assert by_region.loc["Rest of the World", "in_clusters_usd"] == 30e6
+    assert by_region.loc["EU", "in_clusters_usd"] == 0.0 and by_region.loc["EU", "outside_usd"] == 2e6

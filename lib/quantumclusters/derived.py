@@ -37,6 +37,7 @@ __all__ = [
     "involvement_counts",
     "funding_by_year",
     "funding_by_region",
+    "funding_regions",
     "type_shares_in_clusters",
 ]
 
@@ -160,11 +161,30 @@ def funding_by_year(
     return table
 
 
+def funding_regions(result: Result, kinds: tuple[str, ...] | None = None) -> pd.Series:
+    """The region of each funding row (rows of ``kinds``, in file order): a company in a
+    cluster counts in its *cluster's* region (contract section 3: a cluster's region is its
+    area's, which matters for cross-border clusters); any other company in the region of
+    its own country."""
+    fund = result.db.funding
+    if kinds is not None:
+        fund = fund[fund["kind"].isin(kinds)]
+    assigned = result.assignments.set_index("institution_id")
+    cluster_region = result.clusters.set_index("cluster")["region"]
+    group = assigned["group"].where(assigned["status"] == "cluster").reindex(fund["institution_id"])
+    by_cluster = cluster_region.reindex(group.to_numpy()).to_numpy(dtype=object)
+    country = result.db.institutions.set_index("institution_id")["country"].reindex(fund["institution_id"])
+    own = np.array([region_of(c) for c in country.to_numpy(dtype=object)], dtype=object)
+    inside = pd.notna(group.to_numpy()) & pd.notna(by_cluster)
+    return pd.Series(np.where(inside, by_cluster, own), index=fund.index, name="region", dtype=object)
+
+
 def funding_by_region(result: Result, kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Figure 15: company funding per region (of the institution's country) in clusters vs
-    outside, indexed by region in the paper's order."""
+    """Figure 15: company funding per region in clusters vs outside, indexed by region in
+    the paper's order. In-cluster funding counts in the cluster's region (its area's), other
+    funding in the region of the company's country (:func:`funding_regions`)."""
     frame = _funding_with_location(result, kinds)
-    frame["region"] = [region_of(c) for c in frame["country"]] if len(frame) else []
+    frame["region"] = funding_regions(result, kinds).to_numpy(dtype=object)
     table = _in_out_table(frame, "region")
     return table.reindex([r for r in REGIONS if r in table.index])
 

@@ -319,7 +319,20 @@ def evaluate_metric(result: Result, metric: str, published_dir: str | Path | Non
     return _evaluate(_View(result, published_dir), metric)
 
 
-def _evaluate(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch table
+def _evaluate(v: _View, metric: str) -> float:
+    """:func:`_evaluate_metric`, with the two expected gaps of a small database reported as
+    a :class:`MetricError`: a row the run does not have (``KeyError``: a dimension with no
+    robustness figures, a region with no funding) and a share of an empty total
+    (``ZeroDivisionError``). Anything else is a bug and surfaces."""
+    try:
+        return _evaluate_metric(v, metric)
+    except KeyError as error:
+        raise MetricError(f"{metric}: this run has no {error}") from None
+    except ZeroDivisionError:
+        raise MetricError(f"{metric}: the total it is a share of is zero") from None
+
+
+def _evaluate_metric(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch table
     head, args, member = _parse(metric)
     r = v.result
 
@@ -427,6 +440,8 @@ def _evaluate(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch tabl
         from scipy.stats import pearsonr
 
         frame = v.indicators[[args[0], args[1]]].astype(float).dropna()
+        if len(frame) < 3 or frame[args[0]].nunique() < 2 or frame[args[1]].nunique() < 2:
+            raise MetricError(f"a correlation needs three clusters with varying values, not {len(frame)}")
         res = pearsonr(frame[args[0]], frame[args[1]])
         return float(res[0] if head == "pearson" else res[1])
     if head == "robustness":
@@ -561,8 +576,8 @@ def stated_items(result: Result, published_dir: str | Path | None = None, view: 
         try:
             value = _evaluate(v, s.metric)
             note = ""
-        except Exception as error:  # noqa: BLE001 - any failure is a miss, with its reason
-            value, note = math.nan, f"not computable: {type(error).__name__}: {error}"
+        except MetricError as error:  # an expected gap (a cluster not found, a missing value)
+            value, note = math.nan, f"not computable: {error}"
         if s.contains(value):
             status = "reproduced"
         elif s.project_contains(value):
@@ -676,10 +691,8 @@ class _Tables:
             self.add(f"table_2.{slug}.rank", "Table 2", f"{c}: overall rank", row["overall_label"], got,
                      got == row["overall_label"])  # fmt: skip
             for kind in ("industry", "research"):
-                try:
-                    names = list(derived.top_collaborators(v.result, v.engine_name.get(c, c), kind, n=3)["name"])
-                except Exception:  # noqa: BLE001 - an absent cluster has no collaborators
-                    names = []
+                # an absent cluster has no members, so no collaborators (an empty list)
+                names = list(derived.top_collaborators(v.result, v.engine_name.get(c, c), kind, n=3)["name"])
                 for k in (1, 2, 3):
                     want = row[f"{kind}_{k}"]
                     have = names[k - 1] if len(names) >= k else _ABSENT
@@ -702,10 +715,7 @@ class _Tables:
                      row["cluster"], have, have == row["cluster"])  # fmt: skip
             c = row["cluster"]
             for kind, col in (("industry", "top_industry_collaborator"), ("research", "top_research_collaborator")):
-                try:
-                    names = list(derived.top_collaborators(v.result, v.engine_name.get(c, c), kind, n=1)["name"])
-                except Exception:  # noqa: BLE001
-                    names = []
+                names = list(derived.top_collaborators(v.result, v.engine_name.get(c, c), kind, n=1)["name"])
                 got = names[0] if names else _ABSENT
                 self.add(f"table_4.{_slug(c)}.{kind}", "Table 4", f"{c}: top {kind} collaborator", row[col], got,
                          self.same(row[col], got))  # fmt: skip
@@ -876,7 +886,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    data = resolve_data_dir(args.data)
+    # like ``rank --data``: a relative folder is relative to the working directory
+    data = Path(args.data).expanduser().resolve() if args.data else resolve_data_dir(None)
     try:
         db = load_database(data)
     except DataValidationError as error:
