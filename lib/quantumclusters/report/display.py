@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-__all__ = ["Table", "Comparison", "table", "compare", "format_value"]
+__all__ = ["Table", "Comparison", "table", "compare", "format_value", "csv_provenance"]
 
 Formatter = str | Callable[[Any], str]
 MISSING = "–"
@@ -80,8 +80,28 @@ def _csv_name(name: str) -> str:
     return base if base.lower().endswith(".csv") else base + ".csv"
 
 
+def csv_provenance(shares: Mapping[str, float | None] | None = None) -> str:
+    """The comment lines (``# ...``) a downloaded CSV starts with when synthetic records
+    contributed to the run it comes from (empty otherwise): each table's synthetic share,
+    computed from the database's markers. ``pandas.read_csv(..., comment="#")`` skips them."""
+    from .figures import current_shares
+
+    shares = current_shares() if shares is None else shares
+    parts = [(t, v) for t, v in shares.items() if v]
+    if not parts:
+        return ""
+    words = {"institutions": "institutions", "funding": "funding events", "collaborations": "collaborations",
+             "areas": "areas (some fields adjusted or synthesised)"}
+    listed = ", ".join(f"{v:.0%} of {words.get(t, t)}" for t, v in parts)
+    return (
+        "# Illustrative: computed by the quantumclusters reproduction of ECIPE Occasional Paper 15/2025 from a "
+        "database with synthetic records, not real-world values.\n"
+        f"# Synthetic share of the records: {listed}.\n"
+    )
+
+
 def _csv_link(df: pd.DataFrame, name: str, index: bool) -> str:
-    data = df.to_csv(index=index, lineterminator="\n").encode("utf-8")
+    data = (csv_provenance() + df.to_csv(index=index, lineterminator="\n")).encode("utf-8")
     uri = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
     fname = _csv_name(name)
     return (

@@ -54,14 +54,30 @@ def setup() -> None:
     from quantumclusters.report import plots
 
     plots.apply_style()
-    try:  # show matplotlib figures as PNG (stable, and what the book embeds)
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-        set_matplotlib_formats("png")
-    except Exception:  # pragma: no cover - outside IPython this is irrelevant
-        pass
+    _register_figure_html()
     pd.set_option("display.max_rows", 200)
     pd.set_option("display.width", 120)
+
+
+def _register_figure_html() -> None:
+    """Show every matplotlib figure as :func:`quantumclusters.report.figures.figure_html`
+    (a 2x image with alt text and, where synthetic records contribute, the disclosure) and
+    nothing else (no second PNG copy in the notebook)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    ip = get_ipython()
+    if ip is None:  # outside IPython (tests, scripts) there is nothing to register
+        return
+    from matplotlib.figure import Figure
+
+    from quantumclusters.report import figures
+
+    formatters = ip.display_formatter.formatters
+    formatters["text/html"].for_type(Figure, figures.figure_html)
+    for mime in ("image/png", "image/svg+xml", "image/jpeg", "application/pdf"):
+        formatters[mime].type_printers.pop(Figure, None)
 
 
 def _resolve(data_dir: str | Path | None) -> Path:
@@ -107,7 +123,11 @@ def load(
     repository root. ``params`` is a :class:`quantumclusters.detection.Params` (``None``:
     the paper's).
     """
-    return _run(str(_resolve(data_dir)), str(pd.Timestamp(cutoff).date()), int(draws), int(seed), params)
+    from quantumclusters.report import figures
+
+    result = _run(str(_resolve(data_dir)), str(pd.Timestamp(cutoff).date()), int(draws), int(seed), params)
+    figures.set_run(result.db)
+    return result
 
 
 def run_at(result: Any, *, cutoff: str | _dt.date | None = None, params: Any = None,

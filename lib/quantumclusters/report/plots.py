@@ -52,6 +52,7 @@ __all__ = [
     "figure_6_startup_funding_intensity",
     "figure_7_ecosystem_value",
     "figure_7_data",
+    "ecosystem_value_label",
     "figure_8_collaborations",
     "figure_9_external_share",
     "volume_openness_correlation",
@@ -427,6 +428,19 @@ def figure_7_data(result: Any) -> tuple[pd.DataFrame, list[str]]:
     return frame, missing
 
 
+def ecosystem_value_label(result: Any) -> str:
+    """Figure 7's x-axis label. The values are credited to Startup Genome only when none of
+    the clusters' ecosystem values is marked synthetic in the database's areas."""
+    from .figures import synthetic_mask
+
+    areas = result.db.areas
+    used = areas["area_id"].isin(result.clusters["area_id"].dropna()) & areas["ecosystem_value_usd"].notna()
+    marked = synthetic_mask(areas, ("synthetic", "ecosystem_value_synthetic"))
+    if marked is not None and bool((marked & used).any()):
+        return "Startup ecosystem value, % of GDP (illustrative values, not Startup Genome's)"
+    return "Startup ecosystem value (Startup Genome), % of GDP"
+
+
 def balance_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
     """Least-squares line y = a + b·x (None with fewer than two distinct x)."""
     if len(x) < 2 or np.ptp(x) == 0:
@@ -495,7 +509,7 @@ def figure_7_ecosystem_value(result: Any, labels: int = 12) -> Figure:
                                             - (data.at[k, "startup_funding_pct_gdp"] / yr) ** 2, str(k)))
     _label_points(fig, ax, [(data.at[k, "ecosystem_value_pct_gdp"], data.at[k, "startup_funding_pct_gdp"], _short(k, 28))
                             for k in far], limit=labels, fontsize=7.5)
-    ax.set_xlabel("Startup ecosystem value (Startup Genome), % of GDP")
+    ax.set_xlabel(ecosystem_value_label(result))
     ax.set_ylabel("Quantum startup funding, % of GDP")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
