@@ -32,13 +32,15 @@ funded institutions as integer positions); every later step counts with ``numpy`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.cluster import DBSCAN
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from sklearn.neighbors import BallTree
 
 from .regions import region_of
@@ -57,21 +59,17 @@ __all__ = [
     "encode",
     "positions",
     "dbscan_labels",
+    "weighted_dbscan",
     "merge_labels",
     "km_to_radians",
     "unit_vectors",
     "great_circle_km",
     "sort_institutions",
     "dbscan_groups",
-    "group_centroids",
-    "collaboration_links",
     "merge_groups",
-    "nearest_areas",
     "name_groups",
     "unnamed_label",
     "unique_names",
-    "startup_disclosed_funding",
-    "group_funding_summary",
     "cluster_qualifies",
     "quasi_cluster_qualifies",
     "find_groups",
@@ -247,30 +245,251 @@ def _lookup(labels: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- DBSCAN
 
+#: Relative half-width of the band of chord lengths around the radius inside which the
+#: boundary is decided with scikit-learn's haversine formula (outside it, chords decide).
+_BAND = 1e-8
 
-def _radius_graph(points_rad: np.ndarray, radius: float, chunk_pairs: int = 20_000_000) -> sparse.csr_matrix:
-    """Sparse (n, n) graph with a 1 wherever two points are within ``radius`` (haversine).
 
-    Built in chunks of query points so that only one chunk of neighbour lists is held in
-    Python objects at a time.
-    """
-    n = len(points_rad)
-    tree = BallTree(points_rad, metric="haversine")
-    counts = tree.query_radius(points_rad, r=radius, count_only=True)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    start = 0
-    while start < n:
-        # as many query points as fit in the pair budget (at least one)
-        stop = int(np.searchsorted(indptr, indptr[start] + chunk_pairs, side="right")) - 1
-        stop = min(max(stop, start + 1), n)
-        neighbours = tree.query_radius(points_rad[start:stop], r=radius)
-        if len(neighbours):
-            indices[indptr[start] : indptr[stop]] = np.concatenate(neighbours)
-        start = stop
-    data = np.ones(len(indices), dtype=np.float32)
-    return sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+def _haversine_within(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray, eps_rad: float) -> np.ndarray:
+    """scikit-learn's ``BallTree(metric="haversine")`` boundary test, operation for
+    operation and with the C library's ``sin``/``cos`` (``math``): reduced distance
+    ``sin²(Δlat/2) + cos lat1 cos lat2 sin²(Δlon/2) <= sin²(eps/2)``. For the few pairs
+    whose chord is within :data:`_BAND` of the radius."""
+    s = math.sin(0.5 * eps_rad)
+    limit = s * s
+    out = np.empty(len(lat1), dtype=bool)
+    for i, (a1, o1, a2, o2) in enumerate(zip(lat1.tolist(), lon1.tolist(), lat2.tolist(), lon2.tolist())):
+        s0 = math.sin(0.5 * (a1 - a2))
+        s1 = math.sin(0.5 * (o1 - o2))
+        out[i] = s0 * s0 + math.cos(a1) * math.cos(a2) * s1 * s1 <= limit
+    return out
+
+
+@dataclass(frozen=True)
+class _Sphere:
+    """Distinct points on the sphere: radians, unit vectors and the eps geometry."""
+
+    rad: np.ndarray  # (k, 2) lat, lon in radians
+    vec: np.ndarray  # (k, 3) unit vectors
+    eps_rad: float
+
+    @property
+    def chord(self) -> float:
+        """Chord length of the angle eps on the unit sphere: 2 sin(eps/2)."""
+        return 2.0 * math.sin(0.5 * self.eps_rad)
+
+    def within(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether points ``i`` and ``j`` (index arrays) are within eps, exactly as
+        scikit-learn's haversine decides: chords far from the radius decide by
+        themselves (chord² / 4 is the haversine of the angle), the rest by the formula."""
+        d = self.vec[i] - self.vec[j]
+        q = np.einsum("ij,ij->i", d, d) / (self.chord * self.chord)  # (chord / c)²
+        out = q <= 1.0
+        band = np.flatnonzero(np.abs(q - 1.0) <= 4 * _BAND)
+        if len(band):
+            ib, jb = i[band], j[band]
+            out[band] = _haversine_within(self.rad[ib, 0], self.rad[ib, 1], self.rad[jb, 0], self.rad[jb, 1], self.eps_rad)
+        return out
+
+
+def _grid_cells(vec: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cube of side ``side`` holding each unit vector: (cell per point, (m,) sorted cell
+    keys). Keys pack the three integer cube coordinates; the packing is in
+    :func:`_cell_key`."""
+    keys = _cell_key(np.floor(vec / side).astype(np.int64), side)
+    cell_keys, cell = np.unique(keys, return_inverse=True)
+    return cell.astype(np.int64), cell_keys
+
+
+def _cell_key(ijk: np.ndarray, side: float) -> np.ndarray:
+    """One int64 per integer cube coordinate triple (offsets of up to 2 stay distinct)."""
+    span = int(math.ceil(1.0 / side)) + 4
+    base = 2 * span + 1
+    shifted = ijk + span
+    return (shifted[:, 0] * base + shifted[:, 1]) * base + shifted[:, 2]
+
+
+def _neighbour_offsets() -> np.ndarray:
+    """Half of the cube offsets (one of each pair ±d) at which a point within the chord
+    can lie: with side = chord / √3 (a hair less), at most 2 cubes apart along each axis."""
+    d = np.array([(a, b, c) for a in range(-2, 3) for b in range(-2, 3) for c in range(-2, 3)])
+    d = d[np.array([tuple(x) > (0, 0, 0) for x in d])]
+    # nearest cubes first: they connect most pairs of cubes
+    return d[np.argsort((np.maximum(np.abs(d) - 1, 0) ** 2).sum(axis=1), kind="stable")]
+
+
+def _core_points(sphere: _Sphere, weights: np.ndarray, min_samples: int, cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Core status of every distinct point (weighted neighbours within eps, itself
+    included, >= ``min_samples``), and the neighbour pairs (i, j) of the points that are
+    not core in a full cube (each has fewer than ``min_samples`` distinct neighbours, so
+    these pairs are few).
+
+    Points in a cube whose weight reaches ``min_samples`` are core (a cube's points are
+    mutually within eps). For the others a k-d tree counts distinct neighbours well inside
+    the chord; ``min_samples`` of them make a core point (every weight is >= 1); with fewer,
+    the neighbours are fetched and their weights summed exactly."""
+    n = len(weights)
+    cell_weight = np.bincount(cell, weights=weights)
+    core = cell_weight[cell] >= min_samples
+    rest = np.flatnonzero(~core)
+    tree = cKDTree(sphere.vec)
+    c = sphere.chord
+    if len(rest):
+        inside = tree.query_ball_point(sphere.vec[rest], c * (1 - _BAND), return_length=True)
+        core[rest[inside >= min_samples]] = True
+        rest = rest[inside < min_samples]
+    if len(rest) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return core, empty, empty
+    lists = tree.query_ball_point(sphere.vec[rest], c * (1 + _BAND))
+    lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    i = np.repeat(rest, lengths)
+    j = np.concatenate([np.asarray(x, dtype=np.int64) for x in lists]) if lengths.sum() else np.zeros(0, dtype=np.int64)
+    keep = sphere.within(i, j)
+    i, j = i[keep], j[keep]
+    core[rest] = np.bincount(i, weights=weights[j], minlength=n)[rest] >= min_samples
+    return core, i, j
+
+
+def _linked_cells(sphere: _Sphere, core: np.ndarray, cell: np.ndarray, cell_keys: np.ndarray, side: float) -> np.ndarray:
+    """Connected component of every cube holding core points: two such cubes are linked
+    when a core point of one is within eps of a core point of the other. Returns the
+    component per cube (``-1`` for cubes without core points).
+
+    Core points of one cube are mutually within eps, so the cubes stand for them. For each
+    pair of neighbouring cubes in different components so far, a quick test (alternate
+    nearest core points, starting from a cube's mean) links most; the pairs it leaves are
+    settled exactly (the nearest core of one cube to each core of the other). Nearest
+    core points *within a given cube* come from one k-d tree over (x, y, z, 4 x cube): any
+    core of another cube is at least 4 away, unit vectors at most 2."""
+    m = len(cell_keys)
+    core_idx = np.flatnonzero(core)
+    core_cell = cell[core_idx]
+    has_core = np.zeros(m, dtype=bool)
+    has_core[core_cell] = True
+    comp = np.full(m, -1, dtype=np.int64)
+    if len(core_idx) == 0:
+        return comp
+    # cubes with core points, renumbered 0..h-1
+    hc = np.flatnonzero(has_core)
+    h = len(hc)
+    rank = np.full(m, -1, dtype=np.int64)
+    rank[hc] = np.arange(h)
+    rc = rank[core_cell]
+    tree = cKDTree(np.column_stack([sphere.vec[core_idx], 4.0 * rc]))
+    sums = np.column_stack([np.bincount(rc, weights=sphere.vec[core_idx, k], minlength=h) for k in range(3)])
+    mean = sums / np.bincount(rc, minlength=h)[:, None]
+
+    def nearest_in(cube: np.ndarray, xyz: np.ndarray) -> np.ndarray:
+        _, pos = tree.query(np.column_stack([xyz, 4.0 * cube]), k=1)
+        return pos
+
+    # neighbouring pairs of cubes with core points
+    keys = cell_keys[hc]
+    ijk = _cell_ijk(keys, side)
+    pa, pb = [], []
+    for d in _neighbour_offsets():
+        other = _cell_key(ijk + d, side)
+        at = np.minimum(np.searchsorted(keys, other), h - 1)
+        hit = keys[at] == other
+        pa.append(np.flatnonzero(hit))
+        pb.append(at[hit])
+    a, b = np.concatenate(pa), np.concatenate(pb)
+    src, dst = [np.arange(h)], [np.arange(h)]
+
+    def components() -> np.ndarray:
+        s, t = np.concatenate(src), np.concatenate(dst)
+        graph = sparse.coo_matrix((np.ones(len(s), dtype=np.int8), (s, t)), shape=(h, h)).tocsr()
+        return connected_components(graph, directed=False)[1]
+
+    # quick test
+    b1 = nearest_in(b, mean[a])
+    a1 = nearest_in(a, sphere.vec[core_idx[b1]])
+    b2 = nearest_in(b, sphere.vec[core_idx[a1]])
+    linked = sphere.within(core_idx[a1], core_idx[b2])
+    src.append(a[linked]), dst.append(b[linked])
+    labels = components()
+    # exact test for the pairs still apart: every core of the smaller cube against the other
+    todo = np.flatnonzero(labels[a] != labels[b])
+    if len(todo):
+        a, b = a[todo], b[todo]
+        n_core = np.bincount(rc, minlength=h)
+        swap = n_core[a] > n_core[b]
+        a, b = np.where(swap, b, a), np.where(swap, a, b)
+        order = np.argsort(rc, kind="stable")
+        start = np.searchsorted(rc[order], np.arange(h))
+        counts = n_core[a]
+        pair = np.repeat(np.arange(len(a)), counts)
+        offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        member = order[start[a[pair]] + offset]  # position in core_idx
+        dist, near = tree.query(np.column_stack([sphere.vec[core_idx[member]], 4.0 * b[pair]]), k=1,
+                                distance_upper_bound=sphere.chord * (1 + _BAND))
+        found = np.isfinite(dist)
+        ok = np.zeros(len(a), dtype=bool)
+        if found.any():
+            close = sphere.within(core_idx[member[found]], core_idx[near[found]])
+            ok[pair[found][close]] = True
+        src.append(a[ok]), dst.append(b[ok])
+        labels = components()
+    comp[hc] = labels
+    return comp
+
+
+def _cell_ijk(keys: np.ndarray, side: float) -> np.ndarray:
+    """Inverse of :func:`_cell_key`."""
+    span = int(math.ceil(1.0 / side)) + 4
+    base = 2 * span + 1
+    k = keys % base
+    j = (keys // base) % base
+    i = keys // (base * base)
+    return np.column_stack([i, j, k]) - span
+
+
+def weighted_dbscan(lat_rad: np.ndarray, lon_rad: np.ndarray, weights: np.ndarray, eps_rad: float, min_samples: int) -> np.ndarray:
+    """Labels identical to ``sklearn.cluster.DBSCAN(eps_rad, min_samples=min_samples,
+    metric="haversine").fit_predict(points, sample_weight=weights)``, in memory linear in
+    the number of points (module docstring).
+
+    scikit-learn's rule: a point is core when the weight within eps (itself included,
+    distance <= eps) reaches ``min_samples``; groups are the connected components of core
+    points (two cores within eps), numbered in order of their first core point; a non-core
+    point within eps of core points joins the group with the smallest number among them
+    (scikit-learn expands groups one at a time in point order), else it is noise."""
+    n = len(weights)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rad = np.column_stack([np.asarray(lat_rad, dtype=float), np.asarray(lon_rad, dtype=float)])
+    sphere = _Sphere(rad=rad, vec=_unit_vectors_rad(rad[:, 0], rad[:, 1]), eps_rad=float(eps_rad))
+    side = sphere.chord / math.sqrt(3.0) * (1 - _BAND)  # a cube's diagonal is inside the chord
+    cell, cell_keys = _grid_cells(sphere.vec, side)
+    weights = np.asarray(weights, dtype=float)
+    core, i, j = _core_points(sphere, weights, min_samples, cell)
+    comp = _linked_cells(sphere, core, cell, cell_keys, side)
+    labels = np.full(n, NOISE, dtype=np.int64)
+    core_idx = np.flatnonzero(core)
+    if len(core_idx) == 0:
+        return labels
+    # number the groups in order of their first core point
+    point_comp = comp[cell[core_idx]]
+    first = np.full(int(point_comp.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(first, point_comp, core_idx)
+    used = np.flatnonzero(first < n)
+    number = np.full(len(first), NOISE, dtype=np.int64)
+    number[used[np.argsort(first[used], kind="stable")]] = np.arange(len(used))
+    labels[core_idx] = number[point_comp]
+    # border points: the smallest group number among their core neighbours
+    border = ~core[i] & core[j]
+    if border.any():
+        best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(best, i[border], labels[j[border]])
+        reached = best < np.iinfo(np.int64).max
+        labels[reached] = best[reached]
+    return labels
+
+
+def _unit_vectors_rad(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    cos_lat = np.cos(lat)
+    return np.column_stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)])
 
 
 def _distinct_points(lat_deg: np.ndarray, lon_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -287,17 +506,15 @@ def _distinct_points(lat_deg: np.ndarray, lon_deg: np.ndarray) -> tuple[np.ndarr
 def dbscan_labels(lat_deg: np.ndarray, lon_deg: np.ndarray, eps_km: float = 20.0, min_samples: int = 10) -> np.ndarray:
     """DBSCAN labels of points given in ``institution_id`` order (contract section 4.2).
 
-    Runs scikit-learn's DBSCAN on the distinct coordinates (radians) with the number of
-    points at each as ``sample_weight``, over a haversine radius graph; identical to plain
-    ``DBSCAN(metric="haversine")`` on all points (module docstring)."""
+    Runs :func:`weighted_dbscan` on the distinct coordinates (radians) with the number of
+    points at each as weight; identical to plain ``DBSCAN(metric="haversine")`` on all
+    points (module docstring)."""
     if len(lat_deg) == 0:
         return np.zeros(0, dtype=np.int64)
     codes, points = _distinct_points(lat_deg, lon_deg)
     weights = np.bincount(codes, minlength=len(points)).astype(float)
-    graph = _radius_graph(np.radians(points), km_to_radians(eps_km))
-    # the graph holds 1.0 for every neighbour pair; eps=1.0 keeps all of them
-    model = DBSCAN(eps=1.0, min_samples=min_samples, metric="precomputed")
-    labels = model.fit_predict(graph, sample_weight=weights)
+    rad = np.radians(points)
+    labels = weighted_dbscan(rad[:, 0], rad[:, 1], weights, km_to_radians(eps_km), min_samples)
     return labels[codes].astype(np.int64)
 
 
@@ -352,16 +569,6 @@ def _aligned_labels(institutions: pd.DataFrame, labels: pd.Series) -> tuple[pd.D
     return inst, lab
 
 
-def group_centroids(institutions: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
-    """Centroid of each group: the direction of the mean of its members' unit vectors.
-
-    Returns a frame indexed by label (noise excluded) with ``lat``, ``lon`` (degrees),
-    ``institutions`` and the vector sums ``x``, ``y``, ``z``.
-    """
-    inst, lab = _aligned_labels(institutions, labels)
-    return _centroid_table(lab, unit_vectors(inst["lat"].to_numpy(float), inst["lon"].to_numpy(float)))
-
-
 def _links(labels: np.ndarray, coll_a: np.ndarray, coll_b: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(internal (k,), a, b, n): internal collaborations per group and the joining
     collaborations per pair of groups a < b."""
@@ -373,22 +580,6 @@ def _links(labels: np.ndarray, coll_a: np.ndarray, coll_b: np.ndarray, k: int) -
     lo, hi = np.minimum(la[~same], lb[~same]), np.maximum(la[~same], lb[~same])
     keys, n = np.unique(lo * max(k, 1) + hi, return_counts=True)
     return internal, keys // max(k, 1), keys % max(k, 1), n.astype(np.int64)
-
-
-def collaboration_links(collaborations: pd.DataFrame, labels: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
-    """Internal collaborations per group and joining collaborations per pair of groups.
-
-    Returns ``(internal, links)``: ``internal`` indexed by label (collaborations with both
-    partners in the group); ``links`` with columns ``a < b`` and ``links`` (collaborations
-    joining a member of ``a`` with a member of ``b``). Vectorised.
-    """
-    lab = labels.to_numpy(dtype=np.int64)
-    k = _n_groups(lab)
-    internal, a, b, n = _links(
-        lab, positions(labels.index, collaborations["institution_a"]), positions(labels.index, collaborations["institution_b"]), k
-    )
-    internal_s = pd.Series(internal, index=pd.Index(np.arange(k), name="label"))
-    return internal_s[internal_s > 0], pd.DataFrame({"a": a, "b": b, "links": n})
 
 
 def merge_labels(
@@ -507,18 +698,6 @@ def _sorted_areas(areas: pd.DataFrame) -> pd.DataFrame:
     return areas.sort_values("area_id", kind="stable").reset_index(drop=True)
 
 
-def nearest_areas(institutions: pd.DataFrame, areas: pd.DataFrame, naming_km: float = 50.0) -> pd.Series:
-    """Each institution's vote: the ``area_id`` of its nearest area centre within
-    ``naming_km`` (inclusive), or missing (contract section 4, step 4).
-
-    Equal distances go to the smaller ``area_id``. Indexed by ``institution_id``.
-    """
-    ar = _sorted_areas(areas)
-    idx = _nearest_area_index(institutions["lat"].to_numpy(float), institutions["lon"].to_numpy(float), ar, naming_km)
-    ids = np.append(ar["area_id"].to_numpy(dtype=object), None)[idx]
-    return pd.Series(ids, index=pd.Index(institutions["institution_id"], name="institution_id"), dtype="string", name="area_id")
-
-
 def unnamed_label(lat: float, lon: float) -> str:
     """Name of a group no member votes for: ``Unnamed (lat, lon)``, centroid to 2 decimals."""
     return f"Unnamed ({lat:.2f}, {lon:.2f})"
@@ -612,14 +791,6 @@ def _disclosed_per_institution(enc: Encoded, funding: pd.DataFrame) -> np.ndarra
     )
 
 
-def startup_disclosed_funding(institutions: pd.DataFrame, funding: pd.DataFrame) -> pd.Series:
-    """Disclosed funding (``vc``, ``equity``, ``debt``) per startup, indexed by id (0 if none)."""
-    startups = institutions.loc[institutions["type"] == "startup", "institution_id"]
-    disclosed = funding[funding["kind"].isin(DISCLOSED_FUNDING_KINDS)]
-    sums = disclosed.groupby("institution_id", sort=True)["amount_usd"].sum()
-    return sums.reindex(pd.Index(startups, name="institution_id"), fill_value=0.0).astype(float)
-
-
 def _funding_summary(labels: np.ndarray, startup_usd: np.ndarray, k: int) -> pd.DataFrame:
     """Per label 0..k-1: funded_startups, combined_usd, largest_usd (``startup_usd`` is the
     disclosed funding per institution position, 0 for non-startups)."""
@@ -635,17 +806,6 @@ def _funding_summary(labels: np.ndarray, startup_usd: np.ndarray, k: int) -> pd.
         },
         index=pd.Index(np.arange(k, dtype=np.int64), name="label"),
     )
-
-
-def group_funding_summary(institutions: pd.DataFrame, funding: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
-    """Per group: ``funded_startups`` (startups with disclosed funding > 0),
-    ``combined_usd`` (their total) and ``largest_usd`` (the best-funded startup)."""
-    per_startup = startup_disclosed_funding(institutions, funding)
-    lab = labels.reindex(per_startup.index).fillna(NOISE).to_numpy(dtype=np.int64)
-    k = _n_groups(labels.to_numpy(dtype=np.int64))
-    summary = _funding_summary(lab, per_startup.to_numpy(float), k)
-    present = np.unique(labels[labels != NOISE].to_numpy(dtype=np.int64))
-    return summary.loc[present]
 
 
 def cluster_qualifies(
