@@ -905,6 +905,127 @@ def _area_columns(groups: pd.DataFrame, areas: pd.DataFrame, labels: np.ndarray,
     return out[["country", "region", "population", "gdp_usd"]]
 
 
+def _cluster_pass(enc: Encoded, areas: pd.DataFrame, startup_usd: np.ndarray, params: Params) -> tuple[GroupFinding, pd.DataFrame]:
+    """Pass 1 (steps 2-5): DBSCAN with ``min_samples``, merge, name, and the cluster
+    thresholds. The table (indexed by merged label) adds ``funded_startups``,
+    ``combined_usd``, ``largest_usd`` and ``is_cluster``."""
+    finding = _find(enc, np.ones(len(enc.institutions), dtype=bool), areas, params.min_samples, params)
+    labels = finding.merged.to_numpy()
+    groups = finding.groups.join(_funding_summary(labels, startup_usd, _n_groups(labels)))
+    groups["is_cluster"] = cluster_qualifies(
+        groups["institutions"], groups["funded_startups"], groups["combined_usd"], groups["largest_usd"], params
+    )
+    return finding, groups
+
+
+def _members_of(labels: np.ndarray, chosen: pd.Index) -> np.ndarray:
+    """Whether each institution's label is among ``chosen`` labels."""
+    k = _n_groups(labels)
+    flag = np.zeros(k + 1, dtype=bool)
+    flag[chosen.to_numpy()] = True
+    return flag[np.where(labels >= 0, labels, k)]
+
+
+def _quasi_pass(
+    enc: Encoded, areas: pd.DataFrame, in_cluster: np.ndarray, startup_usd: np.ndarray, params: Params
+) -> tuple[GroupFinding, pd.DataFrame]:
+    """Pass 2 (step 6): the same steps with ``quasi_min_samples`` over the counted
+    institutions in no cluster. The table adds ``collaborations`` (touching the group),
+    ``largest_usd``, ``is_quasi_cluster`` and ``tier``."""
+    finding = _find(enc, ~in_cluster, areas, params.quasi_min_samples, params)
+    labels = finding.merged.to_numpy()
+    k = _n_groups(labels)
+    groups = finding.groups.copy()
+    present = groups.index.to_numpy()
+    groups["collaborations"] = _collaborations_touching(labels, enc.coll_a, enc.coll_b, k)[present].astype(np.int64)
+    groups["largest_usd"] = _funding_summary(labels, startup_usd, k)["largest_usd"].reindex(groups.index).to_numpy()
+    groups["is_quasi_cluster"] = quasi_cluster_qualifies(groups["institutions"], groups["collaborations"], params)
+    groups["tier"] = np.where(groups["largest_usd"] > params.tier1_exceeding_usd, 1, 2).astype(np.int64)
+    return finding, groups
+
+
+def _first_member(labels: np.ndarray, ids: np.ndarray, chosen: pd.Index) -> pd.Series:
+    """Smallest member id of each ``chosen`` label (ids are sorted: the first position)."""
+    k = _n_groups(labels)
+    first = np.full(k, len(ids), dtype=np.int64)
+    member = labels >= 0
+    np.minimum.at(first, labels[member], np.flatnonzero(member))
+    return pd.Series(np.append(ids, "")[first][chosen.to_numpy()], index=chosen)
+
+
+def _named(groups: pd.DataFrame, qualifies: str, labels: np.ndarray, ids: np.ndarray, taken: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """The qualifying groups with their final ``name`` (step 7)."""
+    chosen = groups[groups[qualifies]].copy()
+    chosen["name"] = unique_names(chosen["area"], chosen["institutions"], _first_member(labels, ids, chosen.index), taken)
+    return chosen
+
+
+def _assignments(ids: pd.Series, labels1: np.ndarray, clusters: pd.DataFrame, labels2: np.ndarray, quasi: pd.DataFrame) -> pd.DataFrame:
+    """institution_id, status (``cluster``/``quasi_cluster``/``none``) and group name."""
+
+    def name_of(labels: np.ndarray, named: pd.DataFrame) -> np.ndarray:
+        k = _n_groups(labels)
+        names = np.full(k + 1, None, dtype=object)
+        names[named.index.to_numpy()] = named["name"].to_numpy(dtype=object)
+        return names[np.where(labels >= 0, labels, k)]
+
+    group1, group2 = name_of(labels1, clusters), name_of(labels2, quasi)
+    status = np.where(group1 != None, "cluster", np.where(group2 != None, "quasi_cluster", "none"))  # noqa: E711
+    group = np.where(group1 != None, group1, np.where(group2 != None, group2, ""))  # noqa: E711
+    return pd.DataFrame(
+        {
+            "institution_id": ids.astype("string").to_numpy(),
+            "status": pd.array(status, dtype="string"),
+            "group": pd.array(group.astype(object), dtype="string"),
+        }
+    )
+
+
+def _clusters_table(cl: pd.DataFrame, areas: pd.DataFrame, labels: np.ndarray, inst: pd.DataFrame) -> pd.DataFrame:
+    """The clusters table (contract section 8 columns + population, gdp_usd), by name."""
+    country = inst["country"].to_numpy(dtype=object)
+    types = inst["type"].to_numpy(dtype=object)
+    k = _n_groups(labels)
+    present = cl.index.to_numpy()
+    cl = cl.join(_area_columns(cl, areas, labels, country))
+    member = labels >= 0
+    cl["startups"] = np.bincount(labels[member & (types == "startup")], minlength=k)[present]
+    cl["research_institutions"] = np.bincount(labels[member & np.isin(types, RESEARCH_TYPES)], minlength=k)[present]
+    clusters = pd.DataFrame(
+        {
+            "cluster": cl["name"].astype("string"),
+            "area_id": cl["area_id"].astype("string"),
+            "country": cl["country"].astype("string"),
+            "region": cl["region"].astype("string"),
+            "lat": cl["lat"].astype(float),
+            "lon": cl["lon"].astype(float),
+            "institutions": cl["institutions"].astype(np.int64),
+            "startups": cl["startups"].astype(np.int64),
+            "research_institutions": cl["research_institutions"].astype(np.int64),
+            "population": cl["population"].astype(float),
+            "gdp_usd": cl["gdp_usd"].astype(float),
+        }
+    )
+    return clusters.sort_values("cluster", kind="stable").reset_index(drop=True)
+
+
+def _quasi_clusters_table(qc: pd.DataFrame, areas: pd.DataFrame, labels: np.ndarray, inst: pd.DataFrame) -> pd.DataFrame:
+    """The quasi-clusters table (contract section 8 columns), by name."""
+    qc = qc.join(_area_columns(qc, areas, labels, inst["country"].to_numpy(dtype=object)))
+    quasi = pd.DataFrame(
+        {
+            "quasi_cluster": qc["name"].astype("string"),
+            "area_id": qc["area_id"].astype("string"),
+            "country": qc["country"].astype("string"),
+            "region": qc["region"].astype("string"),
+            "tier": qc["tier"].astype(np.int64),
+            "institutions": qc["institutions"].astype(np.int64),
+            "collaborations": qc["collaborations"].astype(np.int64),
+        }
+    )
+    return quasi.sort_values("quasi_cluster", kind="stable").reset_index(drop=True)
+
+
 def detect(db: Database, params: Params = Params(), encoded: Encoded | None = None) -> Detection:
     """Clusters and quasi-clusters of the counted database ``db`` (contract section 4).
 
@@ -921,108 +1042,28 @@ def detect(db: Database, params: Params = Params(), encoded: Encoded | None = No
     """
     enc = encoded if encoded is not None else encode(db)
     inst = enc.institutions
-    n = len(inst)
-    types = inst["type"].to_numpy(dtype=object)
-    country = inst["country"].to_numpy(dtype=object)
-    ids_arr = inst["institution_id"].to_numpy(dtype=object)
-    is_startup = types == "startup"
-    startup_usd = np.where(is_startup, _disclosed_per_institution(enc, db.funding), 0.0)
+    ids = inst["institution_id"].to_numpy(dtype=object)
+    startup_usd = np.where(inst["type"].to_numpy(dtype=object) == "startup", _disclosed_per_institution(enc, db.funding), 0.0)
 
-    def first_member(labels: np.ndarray, k: int) -> np.ndarray:
-        """Smallest member id per label (ids are sorted, so the first position)."""
-        first = np.full(k, n, dtype=np.int64)
-        member = labels >= 0
-        np.minimum.at(first, labels[member], np.flatnonzero(member))
-        return np.append(ids_arr, "")[first]
-
-    # pass 1: clusters
-    p1 = _find(enc, np.ones(n, dtype=bool), db.areas, params.min_samples, params)
+    p1, g1 = _cluster_pass(enc, db.areas, startup_usd, params)
     lab1 = p1.merged.to_numpy()
-    k1 = _n_groups(lab1)
-    g1 = p1.groups.join(_funding_summary(lab1, startup_usd, k1))
-    g1["is_cluster"] = cluster_qualifies(g1["institutions"], g1["funded_startups"], g1["combined_usd"], g1["largest_usd"], params)
-    is_cluster_label = np.zeros(k1 + 1, dtype=bool)
-    is_cluster_label[g1.index[g1["is_cluster"]].to_numpy()] = True
-    in_cluster = is_cluster_label[np.where(lab1 >= 0, lab1, k1)]
-
-    # pass 2: quasi-clusters among the rest
-    p2 = _find(enc, ~in_cluster, db.areas, params.quasi_min_samples, params)
+    in_cluster = _members_of(lab1, g1.index[g1["is_cluster"].to_numpy()])
+    p2, g2 = _quasi_pass(enc, db.areas, in_cluster, startup_usd, params)
     lab2 = p2.merged.to_numpy()
-    k2 = _n_groups(lab2)
-    g2 = p2.groups.copy()
-    g2["collaborations"] = _collaborations_touching(lab2, enc.coll_a, enc.coll_b, k2)[g2.index.to_numpy()].astype(np.int64)
-    g2["largest_usd"] = _funding_summary(lab2, startup_usd, k2)["largest_usd"].reindex(g2.index).to_numpy()
-    g2["is_quasi_cluster"] = quasi_cluster_qualifies(g2["institutions"], g2["collaborations"], params)
-    g2["tier"] = np.where(g2["largest_usd"] > params.tier1_exceeding_usd, 1, 2).astype(np.int64)
 
     # names: clusters first, then quasi-clusters
-    cl = g1[g1["is_cluster"]].copy()
-    cl["name"] = unique_names(cl["area"], cl["institutions"], pd.Series(first_member(lab1, k1)[cl.index.to_numpy()], index=cl.index))
-    qc = g2[g2["is_quasi_cluster"]].copy()
-    qc["name"] = unique_names(
-        qc["area"], qc["institutions"], pd.Series(first_member(lab2, k2)[qc.index.to_numpy()], index=qc.index), frozenset(cl["name"])
-    )
+    cl = _named(g1, "is_cluster", lab1, ids)
+    qc = _named(g2, "is_quasi_cluster", lab2, ids, frozenset(cl["name"]))
 
-    # assignments
-    name1 = np.full(k1 + 1, None, dtype=object)
-    name1[cl.index.to_numpy()] = cl["name"].to_numpy(dtype=object)
-    name2 = np.full(k2 + 1, None, dtype=object)
-    name2[qc.index.to_numpy()] = qc["name"].to_numpy(dtype=object)
-    group1 = name1[np.where(lab1 >= 0, lab1, k1)]
-    group2 = name2[np.where(lab2 >= 0, lab2, k2)]
-    status = np.where(group1 != None, "cluster", np.where(group2 != None, "quasi_cluster", "none"))  # noqa: E711
-    group = np.where(group1 != None, group1, np.where(group2 != None, group2, ""))  # noqa: E711
-    assignments = pd.DataFrame(
-        {
-            "institution_id": inst["institution_id"].astype("string").to_numpy(),
-            "status": pd.array(status, dtype="string"),
-            "group": pd.array(group.astype(object), dtype="string"),
-        }
+    candidates = pd.concat(
+        [g1.rename(columns={"is_cluster": "qualifies"}), g2.rename(columns={"is_quasi_cluster": "qualifies"})],
+        keys=["cluster", "quasi_cluster"],
+        names=["pass", "label"],
     )
-
-    # clusters table
-    cl = cl.join(_area_columns(cl, db.areas, lab1, country))
-    research = np.isin(types, RESEARCH_TYPES)
-    cl["startups"] = np.bincount(lab1[(lab1 >= 0) & is_startup], minlength=k1)[cl.index.to_numpy()]
-    cl["research_institutions"] = np.bincount(lab1[(lab1 >= 0) & research], minlength=k1)[cl.index.to_numpy()]
-    clusters = pd.DataFrame(
-        {
-            "cluster": cl["name"].astype("string"),
-            "area_id": cl["area_id"].astype("string"),
-            "country": cl["country"].astype("string"),
-            "region": cl["region"].astype("string"),
-            "lat": cl["lat"].astype(float),
-            "lon": cl["lon"].astype(float),
-            "institutions": cl["institutions"].astype(np.int64),
-            "startups": cl["startups"].astype(np.int64),
-            "research_institutions": cl["research_institutions"].astype(np.int64),
-            "population": cl["population"].astype(float),
-            "gdp_usd": cl["gdp_usd"].astype(float),
-        }
-    )
-    clusters = clusters.sort_values("cluster", kind="stable").reset_index(drop=True)
-
-    qc = qc.join(_area_columns(qc, db.areas, lab2, country))
-    quasi = pd.DataFrame(
-        {
-            "quasi_cluster": qc["name"].astype("string"),
-            "area_id": qc["area_id"].astype("string"),
-            "country": qc["country"].astype("string"),
-            "region": qc["region"].astype("string"),
-            "tier": qc["tier"].astype(np.int64),
-            "institutions": qc["institutions"].astype(np.int64),
-            "collaborations": qc["collaborations"].astype(np.int64),
-        }
-    )
-    quasi = quasi.sort_values("quasi_cluster", kind="stable").reset_index(drop=True)
-
-    cand1 = g1.rename(columns={"is_cluster": "qualifies"})
-    cand2 = g2.rename(columns={"is_quasi_cluster": "qualifies"})
-    candidates = pd.concat([cand1, cand2], keys=["cluster", "quasi_cluster"], names=["pass", "label"])
     return Detection(
-        assignments=assignments,
-        clusters=clusters,
-        quasi_clusters=quasi,
+        assignments=_assignments(inst["institution_id"], lab1, cl, lab2, qc),
+        clusters=_clusters_table(cl, db.areas, lab1, inst),
+        quasi_clusters=_quasi_clusters_table(qc, db.areas, lab2, inst),
         cluster_pass=p1,
         quasi_pass=p2,
         candidates=candidates,
