@@ -14,17 +14,33 @@ The steps, each a function a notebook can call on its own:
 5. :func:`detect` - all of it: clusters first, then quasi-clusters among the counted
    institutions that are in no cluster.
 
-Scalability (issue 2). scikit-learn's DBSCAN on raw haversine coordinates materialises
-every neighbourhood, which exhausts memory on dense data. :func:`dbscan_groups` therefore
-runs scikit-learn's DBSCAN on the *distinct* coordinates, with the number of institutions
-at each coordinate as ``sample_weight`` (so ``min_samples`` still counts institutions,
-the point itself included), over a sparse radius graph built in chunks with a haversine
-``BallTree``. The result is identical to plain ``DBSCAN(metric="haversine")`` on the
-institutions in ``institution_id`` order: institutions at one coordinate have the same
-neighbourhood, so the same core status, and the distinct coordinates are kept in order of
-first appearance, so clusters are expanded in the same order and border points go to the
-same cluster (the one whose earliest core point comes first). The test suite checks this
-against plain scikit-learn on random data with duplicates and border points.
+Scalability (issues 2 and 14). DBSCAN runs on the *distinct* coordinates, each weighted
+by the number of institutions there (so ``min_samples`` still counts institutions, the
+point itself included), with :func:`weighted_dbscan`, which never lists pairs of
+neighbours, so memory grows with the number of points, not of pairs:
+
+* points become 3-D unit vectors; eps becomes the chord ``c = 2 sin(eps / 2)``; space is
+  cut into cubes whose diagonal is a hair shorter than ``c``, so a cube's points are
+  mutually within eps;
+* core points: every point of a cube whose weight reaches ``min_samples``; elsewhere a
+  k-d tree counts the distinct neighbours well inside the chord (``min_samples`` of them
+  suffice, each weighs at least 1), and a point with fewer has its few neighbours fetched
+  and their weights summed;
+* groups: connected components of cubes holding core points, two neighbouring cubes
+  being linked when one core point of each are within eps (a quick nearest-point test
+  links most pairs; the rest are settled exactly, core by core);
+* numbering and border points as scikit-learn does: groups in order of their first core
+  point, a non-core point within eps of core points joins the smallest-numbered group.
+
+The boundary (distance <= eps) is decided as scikit-learn's haversine ``BallTree`` does:
+chords decide except within a relative 1e-8 of ``c``, where scikit-learn's formula is
+evaluated with the C library's ``sin`` and ``cos``. The result is identical to
+``DBSCAN(metric="haversine", sample_weight=...)`` on the distinct coordinates in order of
+first appearance, hence to plain ``DBSCAN(metric="haversine")`` on the institutions in
+``institution_id`` order: institutions at one coordinate have the same neighbourhood, so
+the same core status, and the order of first appearance keeps the order in which groups
+are expanded. The test suite checks both against scikit-learn on random data with stacked
+coordinates and border points.
 
 A run hashes the string identifiers once (:func:`encode`: institutions sorted, partners and
 funded institutions as integer positions); every later step counts with ``numpy``.
