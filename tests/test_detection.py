@@ -220,6 +220,22 @@ def test_weighted_dbscan_equals_sklearn_with_sample_weight(seed: int) -> None:
     np.testing.assert_array_equal(weighted_dbscan(rad[:, 0], rad[:, 1], weights, eps, min_samples), expected)
 
 
+def test_weighted_dbscan_exact_links_alone_equal_sklearn(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the quick cube-linking test finds most links; switched off, the exact test alone
+    # must give the same labels
+    from quantumclusters import detection
+
+    monkeypatch.setattr(detection._CoreCubes, "quick_links", lambda self, a, b: np.zeros(len(a), dtype=bool))
+    for seed in range(10):
+        rng = np.random.default_rng(500 + seed)
+        pts = random_stacked_institutions(rng)[["lat", "lon"]].drop_duplicates().to_numpy()
+        weights = rng.integers(1, 4, len(pts)).astype(float)
+        eps = 20.0 / EARTH_RADIUS_KM
+        rad = np.radians(pts)
+        expected = DBSCAN(eps=eps, min_samples=4, metric="haversine").fit_predict(rad, sample_weight=weights)
+        np.testing.assert_array_equal(weighted_dbscan(rad[:, 0], rad[:, 1], weights, eps, 4), expected)
+
+
 # --------------------------------------------------------------------------- merging
 
 

@@ -367,87 +367,101 @@ def _core_points(sphere: _Sphere, weights: np.ndarray, min_samples: int, cell: n
     return core, i, j
 
 
-def _linked_cells(sphere: _Sphere, core: np.ndarray, cell: np.ndarray, cell_keys: np.ndarray, side: float) -> np.ndarray:
-    """Connected component of every cube holding core points: two such cubes are linked
-    when a core point of one is within eps of a core point of the other. Returns the
-    component per cube (``-1`` for cubes without core points).
-
-    Core points of one cube are mutually within eps, so the cubes stand for them. For each
-    pair of neighbouring cubes in different components so far, a quick test (alternate
-    nearest core points, starting from a cube's mean) links most; the pairs it leaves are
-    settled exactly (the nearest core of one cube to each core of the other). Nearest
-    core points *within a given cube* come from one k-d tree over (x, y, z, 4 x cube): any
-    core of another cube is at least 4 away, unit vectors at most 2."""
-    m = len(cell_keys)
-    core_idx = np.flatnonzero(core)
-    core_cell = cell[core_idx]
-    has_core = np.zeros(m, dtype=bool)
-    has_core[core_cell] = True
-    comp = np.full(m, -1, dtype=np.int64)
-    if len(core_idx) == 0:
-        return comp
-    # cubes with core points, renumbered 0..h-1
-    hc = np.flatnonzero(has_core)
-    h = len(hc)
-    rank = np.full(m, -1, dtype=np.int64)
-    rank[hc] = np.arange(h)
-    rc = rank[core_cell]
-    tree = cKDTree(np.column_stack([sphere.vec[core_idx], 4.0 * rc]))
-    sums = np.column_stack([np.bincount(rc, weights=sphere.vec[core_idx, k], minlength=h) for k in range(3)])
-    mean = sums / np.bincount(rc, minlength=h)[:, None]
-
-    def nearest_in(cube: np.ndarray, xyz: np.ndarray) -> np.ndarray:
-        _, pos = tree.query(np.column_stack([xyz, 4.0 * cube]), k=1)
-        return pos
-
-    # neighbouring pairs of cubes with core points
-    keys = cell_keys[hc]
+def _neighbouring_cubes(keys: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (a, b) of positions in the sorted cube ``keys`` whose cubes are at one of the
+    :func:`_neighbour_offsets` (each pair once)."""
     ijk = _cell_ijk(keys, side)
     pa, pb = [], []
     for d in _neighbour_offsets():
         other = _cell_key(ijk + d, side)
-        at = np.minimum(np.searchsorted(keys, other), h - 1)
+        at = np.minimum(np.searchsorted(keys, other), len(keys) - 1)
         hit = keys[at] == other
         pa.append(np.flatnonzero(hit))
         pb.append(at[hit])
-    a, b = np.concatenate(pa), np.concatenate(pb)
-    src, dst = [np.arange(h)], [np.arange(h)]
+    return np.concatenate(pa), np.concatenate(pb)
 
-    def components() -> np.ndarray:
-        s, t = np.concatenate(src), np.concatenate(dst)
-        graph = sparse.coo_matrix((np.ones(len(s), dtype=np.int8), (s, t)), shape=(h, h)).tocsr()
-        return connected_components(graph, directed=False)[1]
 
-    # quick test
-    b1 = nearest_in(b, mean[a])
-    a1 = nearest_in(a, sphere.vec[core_idx[b1]])
-    b2 = nearest_in(b, sphere.vec[core_idx[a1]])
-    linked = sphere.within(core_idx[a1], core_idx[b2])
-    src.append(a[linked]), dst.append(b[linked])
-    labels = components()
-    # exact test for the pairs still apart: every core of the smaller cube against the other
-    todo = np.flatnonzero(labels[a] != labels[b])
-    if len(todo):
-        a, b = a[todo], b[todo]
-        n_core = np.bincount(rc, minlength=h)
+def _components(h: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of ``h`` nodes linked by the pairs (a, b)."""
+    graph = sparse.coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(h, h)).tocsr()
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _CoreCubes:
+    """Core points grouped by cube (cubes holding core points numbered 0..h-1), with one
+    k-d tree over (x, y, z, 4 x cube) that finds the nearest core point *within a given
+    cube*: a core point of another cube is at least 4 away, unit vectors at most 2."""
+
+    sphere: _Sphere
+    core_idx: np.ndarray  # point index of each core point
+    cube: np.ndarray  # cube (0..h-1) of each core point
+    h: int
+    tree: cKDTree
+
+    @classmethod
+    def build(cls, sphere: _Sphere, core_idx: np.ndarray, cube: np.ndarray, h: int) -> "_CoreCubes":
+        return cls(sphere, core_idx, cube, h, cKDTree(np.column_stack([sphere.vec[core_idx], 4.0 * cube])))
+
+    def nearest_in(self, cube: np.ndarray, xyz: np.ndarray, upper: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """(distance, core position) of the nearest core point of ``cube`` to each ``xyz``."""
+        return self.tree.query(np.column_stack([xyz, 4.0 * cube]), k=1, distance_upper_bound=upper)
+
+    def quick_links(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether cubes a and b are linked, found by alternating nearest core points from
+        the mean of a's core points (True is certain; False may be wrong)."""
+        vec = self.sphere.vec[self.core_idx]
+        sums = np.column_stack([np.bincount(self.cube, weights=vec[:, k], minlength=self.h) for k in range(3)])
+        mean = sums / np.bincount(self.cube, minlength=self.h)[:, None]
+        _, b1 = self.nearest_in(b, mean[a])
+        _, a1 = self.nearest_in(a, vec[b1])
+        _, b2 = self.nearest_in(b, vec[a1])
+        return self.sphere.within(self.core_idx[a1], self.core_idx[b2])
+
+    def exact_links(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether cubes a and b are linked: the nearest core point of one cube to each core
+        point of the other (the cube with fewer core points asks)."""
+        n_core = np.bincount(self.cube, minlength=self.h)
         swap = n_core[a] > n_core[b]
         a, b = np.where(swap, b, a), np.where(swap, a, b)
-        order = np.argsort(rc, kind="stable")
-        start = np.searchsorted(rc[order], np.arange(h))
+        order = np.argsort(self.cube, kind="stable")
+        start = np.searchsorted(self.cube[order], np.arange(self.h))
         counts = n_core[a]
         pair = np.repeat(np.arange(len(a)), counts)
         offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        member = order[start[a[pair]] + offset]  # position in core_idx
-        dist, near = tree.query(np.column_stack([sphere.vec[core_idx[member]], 4.0 * b[pair]]), k=1,
-                                distance_upper_bound=sphere.chord * (1 + _BAND))
+        asking = order[start[a[pair]] + offset]  # core positions in cube a of each pair
+        dist, near = self.nearest_in(b[pair], self.sphere.vec[self.core_idx[asking]], self.sphere.chord * (1 + _BAND))
         found = np.isfinite(dist)
-        ok = np.zeros(len(a), dtype=bool)
-        if found.any():
-            close = sphere.within(core_idx[member[found]], core_idx[near[found]])
-            ok[pair[found][close]] = True
-        src.append(a[ok]), dst.append(b[ok])
-        labels = components()
-    comp[hc] = labels
+        linked = np.zeros(len(a), dtype=bool)
+        close = self.sphere.within(self.core_idx[asking[found]], self.core_idx[near[found]])
+        linked[pair[found][close]] = True
+        return linked
+
+
+def _linked_cells(sphere: _Sphere, core: np.ndarray, cell: np.ndarray, cell_keys: np.ndarray, side: float) -> np.ndarray:
+    """Connected component of every cube holding core points: two such cubes are linked
+    when a core point of one is within eps of a core point of the other (core points of
+    one cube are mutually within eps, so the cubes stand for them). Returns the component
+    per cube (``-1`` for cubes without core points).
+
+    A quick test links most neighbouring pairs (:meth:`_CoreCubes.quick_links`); the pairs
+    still in different components after it are settled exactly
+    (:meth:`_CoreCubes.exact_links`)."""
+    comp = np.full(len(cell_keys), -1, dtype=np.int64)
+    core_idx = np.flatnonzero(core)
+    if len(core_idx) == 0:
+        return comp
+    used, cube = np.unique(cell[core_idx], return_inverse=True)  # cubes with core points
+    h = len(used)
+    cubes = _CoreCubes.build(sphere, core_idx, cube.astype(np.int64), h)
+    a, b = _neighbouring_cubes(cell_keys[used], side)
+    quick = cubes.quick_links(a, b)
+    labels = _components(h, a[quick], b[quick])
+    todo = labels[a] != labels[b]
+    if todo.any():
+        exact = cubes.exact_links(a[todo], b[todo])
+        labels = _components(h, np.concatenate([a[quick], a[todo][exact]]), np.concatenate([b[quick], b[todo][exact]]))
+    comp[used] = labels
     return comp
 
 
