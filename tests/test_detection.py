@@ -236,6 +236,12 @@ def test_weighted_dbscan_exact_links_alone_equal_sklearn(monkeypatch: pytest.Mon
         np.testing.assert_array_equal(weighted_dbscan(rad[:, 0], rad[:, 1], weights, eps, 4), expected)
 
 
+def test_weighted_dbscan_refuses_an_eps_too_small_for_its_grid() -> None:
+    with pytest.raises(ValueError, match="below the 0.02 km"):
+        weighted_dbscan(np.zeros(3), np.zeros(3), np.ones(3), 0.001 / EARTH_RADIUS_KM, 2)
+    assert weighted_dbscan(np.zeros(3), np.zeros(3), np.ones(3), 0.02 / EARTH_RADIUS_KM, 2).tolist() == [0, 0, 0]
+
+
 # --------------------------------------------------------------------------- merging
 
 

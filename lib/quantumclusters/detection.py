@@ -491,6 +491,8 @@ def weighted_dbscan(lat_rad: np.ndarray, lon_rad: np.ndarray, weights: np.ndarra
     rad = np.column_stack([np.asarray(lat_rad, dtype=float), np.asarray(lon_rad, dtype=float)])
     sphere = _Sphere(rad=rad, vec=_unit_vectors_rad(rad[:, 0], rad[:, 1]), eps_rad=float(eps_rad))
     side = sphere.chord / math.sqrt(3.0) * (1 - _BAND)  # a cube's diagonal is inside the chord
+    if not 1e-6 <= side:  # cube keys pack three coordinates of up to 2/side into an int64
+        raise ValueError(f"eps of {eps_rad * EARTH_RADIUS_KM:.6g} km is below the 0.02 km this DBSCAN supports")
     cell, cell_keys = _grid_cells(sphere.vec, side)
     weights = np.asarray(weights, dtype=float)
     core, i, j = _core_points(sphere, weights, min_samples, cell)
