@@ -45,7 +45,9 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def dense_cities(rng: np.random.Generator, n_inst: int, c_lat: np.ndarray, c_lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def dense_cities(
+    rng: np.random.Generator, n_inst: int, c_lat: np.ndarray, c_lon: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The dense layout (issue 14): city sizes Pareto(1.2); half of each city (rounded up)
     on its centre, the rest at |N(0, 8 km)| from it in a uniform direction; coordinates
     rounded to 4 decimals (about 11 m). Returns (lat, lon, city per institution)."""

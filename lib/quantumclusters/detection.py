@@ -334,7 +334,9 @@ def _neighbour_offsets() -> np.ndarray:
     return d[np.argsort((np.maximum(np.abs(d) - 1, 0) ** 2).sum(axis=1), kind="stable")]
 
 
-def _core_points(sphere: _Sphere, weights: np.ndarray, min_samples: int, cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _core_points(
+    sphere: _Sphere, weights: np.ndarray, min_samples: int, cell: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Core status of every distinct point (weighted neighbours within eps, itself
     included, >= ``min_samples``), and the neighbour pairs (i, j) of the points that are
     not core in a full cube (each has fewer than ``min_samples`` distinct neighbours, so
@@ -475,7 +477,9 @@ def _cell_ijk(keys: np.ndarray, side: float) -> np.ndarray:
     return np.column_stack([i, j, k]) - span
 
 
-def weighted_dbscan(lat_rad: np.ndarray, lon_rad: np.ndarray, weights: np.ndarray, eps_rad: float, min_samples: int) -> np.ndarray:
+def weighted_dbscan(
+    lat_rad: np.ndarray, lon_rad: np.ndarray, weights: np.ndarray, eps_rad: float, min_samples: int,
+) -> np.ndarray:
     """Labels identical to ``sklearn.cluster.DBSCAN(eps_rad, min_samples=min_samples,
     metric="haversine").fit_predict(points, sample_weight=weights)``, in memory linear in
     the number of points (module docstring).
@@ -937,7 +941,9 @@ def _area_columns(groups: pd.DataFrame, areas: pd.DataFrame, labels: np.ndarray,
     return out[["country", "region", "population", "gdp_usd"]]
 
 
-def _cluster_pass(enc: Encoded, areas: pd.DataFrame, startup_usd: np.ndarray, params: Params) -> tuple[GroupFinding, pd.DataFrame]:
+def _cluster_pass(
+    enc: Encoded, areas: pd.DataFrame, startup_usd: np.ndarray, params: Params,
+) -> tuple[GroupFinding, pd.DataFrame]:
     """Pass 1 (steps 2-5): DBSCAN with ``min_samples``, merge, name, and the cluster
     thresholds. The table (indexed by merged label) adds ``funded_startups``,
     ``combined_usd``, ``largest_usd`` and ``is_cluster``."""
@@ -985,14 +991,18 @@ def _first_member(labels: np.ndarray, ids: np.ndarray, chosen: pd.Index) -> pd.S
     return pd.Series(np.append(ids, "")[first][chosen.to_numpy()], index=chosen)
 
 
-def _named(groups: pd.DataFrame, qualifies: str, labels: np.ndarray, ids: np.ndarray, taken: frozenset[str] = frozenset()) -> pd.DataFrame:
+def _named(
+    groups: pd.DataFrame, qualifies: str, labels: np.ndarray, ids: np.ndarray, taken: frozenset[str] = frozenset(),
+) -> pd.DataFrame:
     """The qualifying groups with their final ``name`` (step 7)."""
     chosen = groups[groups[qualifies]].copy()
     chosen["name"] = unique_names(chosen["area"], chosen["institutions"], _first_member(labels, ids, chosen.index), taken)
     return chosen
 
 
-def _assignments(ids: pd.Series, labels1: np.ndarray, clusters: pd.DataFrame, labels2: np.ndarray, quasi: pd.DataFrame) -> pd.DataFrame:
+def _assignments(
+    ids: pd.Series, labels1: np.ndarray, clusters: pd.DataFrame, labels2: np.ndarray, quasi: pd.DataFrame,
+) -> pd.DataFrame:
     """institution_id, status (``cluster``/``quasi_cluster``/``none``) and group name."""
 
     def name_of(labels: np.ndarray, named: pd.DataFrame) -> np.ndarray:
