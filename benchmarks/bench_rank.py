@@ -45,13 +45,33 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def generate(n_inst: int, n_coll: int, n_cities: int, site_factor: float, seed: int) -> dict[str, pd.DataFrame]:
-    """The four tables of a synthetic database (see the module docstring)."""
-    rng = np.random.default_rng(seed)
-    # city centres, uniform on the sphere between 45 S and 65 N
-    z = rng.uniform(np.sin(np.radians(-45)), np.sin(np.radians(65)), n_cities)
-    c_lat = np.degrees(np.arcsin(z))
-    c_lon = rng.uniform(-180, 180, n_cities)
+def dense_cities(
+    rng: np.random.Generator, n_inst: int, c_lat: np.ndarray, c_lon: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The dense layout (issue 14): city sizes Pareto(1.2); half of each city (rounded up)
+    on its centre, the rest at |N(0, 8 km)| from it in a uniform direction; coordinates
+    rounded to 4 decimals (about 11 m). Returns (lat, lon, city per institution)."""
+    n_cities = len(c_lat)
+    weights = rng.pareto(1.2, n_cities) + 1.0
+    sizes = rng.multinomial(n_inst, weights / weights.sum())
+    city = np.repeat(np.arange(n_cities), sizes)
+    rank_in_city = np.arange(n_inst) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    at_centre = rank_in_city < (sizes[city] + 1) // 2
+    r_km = np.where(at_centre, 0.0, np.abs(rng.normal(0, 8, n_inst)))
+    theta = rng.uniform(0, 2 * np.pi, n_inst)
+    lat = c_lat[city] + r_km * np.sin(theta) / KM_PER_DEG
+    lon = c_lon[city] + r_km * np.cos(theta) / (KM_PER_DEG * np.cos(np.radians(c_lat[city])))
+    lat = np.clip(np.round(lat, 4), -90, 90)
+    lon = (np.round(lon, 4) + 180) % 360 - 180
+    return lat, lon, city
+
+
+def gentle_cities(
+    rng: np.random.Generator, n_inst: int, c_lat: np.ndarray, c_lon: np.ndarray, site_factor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gentle layout (module docstring): Zipf-like sizes, sqrt-many sites per city, 2%
+    scattered institutions (city -1). Returns (lat, lon, city per institution)."""
+    n_cities = len(c_lat)
     weights = 1.0 / np.arange(1, n_cities + 1) ** 0.9
     n_scattered = int(0.02 * n_inst)
     sizes = rng.multinomial(n_inst - n_scattered, weights / weights.sum())
@@ -70,6 +90,22 @@ def generate(n_inst: int, n_coll: int, n_cities: int, site_factor: float, seed: 
     lon = (lon + 180) % 360 - 180
     lat = np.clip(lat, -90, 90)
     city_all = np.concatenate([city_of, np.full(n_scattered, -1)])
+    return lat, lon, city_all
+
+
+def generate(
+    n_inst: int, n_coll: int, n_cities: int, site_factor: float, seed: int, dense: bool = False
+) -> dict[str, pd.DataFrame]:
+    """The four tables of a synthetic database (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    # city centres, uniform on the sphere between 45 S and 65 N
+    z = rng.uniform(np.sin(np.radians(-45)), np.sin(np.radians(65)), n_cities)
+    c_lat = np.degrees(np.arcsin(z))
+    c_lon = rng.uniform(-180, 180, n_cities)
+    if dense:
+        lat, lon, city_all = dense_cities(rng, n_inst, c_lat, c_lon)
+    else:
+        lat, lon, city_all = gentle_cities(rng, n_inst, c_lat, c_lon, site_factor)
     n = len(lat)
     order = rng.permutation(n)  # file order differs from id order
     ids = np.char.add("i", np.char.zfill(np.arange(n).astype(str), 7))
@@ -208,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--collaborations", type=int, default=5_000_000)
     parser.add_argument("--cities", type=int, default=3000)
     parser.add_argument("--site-factor", type=float, default=2.0, help="distinct sites per city ~ factor * sqrt(size)")
+    parser.add_argument(
+        "--dense", action="store_true", help="dense layout: Pareto(1.2) cities, half on the centre, ~500k distinct points"
+    )
     parser.add_argument("--draws", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=20250731)
     parser.add_argument("--keep", type=Path, default=None, help="write the database and results here (kept)")
@@ -230,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
             coords = pd.read_csv(data / "institutions.csv", usecols=["lat", "lon"])
             n_distinct = coords.drop_duplicates().shape[0]
         else:
-            tables = generate(args.institutions, args.collaborations, args.cities, args.site_factor, args.seed)
+            tables = generate(
+                args.institutions, args.collaborations, args.cities, args.site_factor, args.seed, dense=args.dense
+            )
             write_csvs(tables, data)
             n_distinct = tables["institutions"][["lat", "lon"]].drop_duplicates().shape[0]
             del tables

@@ -14,17 +14,33 @@ The steps, each a function a notebook can call on its own:
 5. :func:`detect` - all of it: clusters first, then quasi-clusters among the counted
    institutions that are in no cluster.
 
-Scalability (issue 2). scikit-learn's DBSCAN on raw haversine coordinates materialises
-every neighbourhood, which exhausts memory on dense data. :func:`dbscan_groups` therefore
-runs scikit-learn's DBSCAN on the *distinct* coordinates, with the number of institutions
-at each coordinate as ``sample_weight`` (so ``min_samples`` still counts institutions,
-the point itself included), over a sparse radius graph built in chunks with a haversine
-``BallTree``. The result is identical to plain ``DBSCAN(metric="haversine")`` on the
-institutions in ``institution_id`` order: institutions at one coordinate have the same
-neighbourhood, so the same core status, and the distinct coordinates are kept in order of
-first appearance, so clusters are expanded in the same order and border points go to the
-same cluster (the one whose earliest core point comes first). The test suite checks this
-against plain scikit-learn on random data with duplicates and border points.
+Scalability (issues 2 and 14). DBSCAN runs on the *distinct* coordinates, each weighted
+by the number of institutions there (so ``min_samples`` still counts institutions, the
+point itself included), with :func:`weighted_dbscan`, which never lists pairs of
+neighbours, so memory grows with the number of points, not of pairs:
+
+* points become 3-D unit vectors; eps becomes the chord ``c = 2 sin(eps / 2)``; space is
+  cut into cubes whose diagonal is a hair shorter than ``c``, so a cube's points are
+  mutually within eps;
+* core points: every point of a cube whose weight reaches ``min_samples``; elsewhere a
+  k-d tree counts the distinct neighbours well inside the chord (``min_samples`` of them
+  suffice, each weighs at least 1), and a point with fewer has its few neighbours fetched
+  and their weights summed;
+* groups: connected components of cubes holding core points, two neighbouring cubes
+  being linked when one core point of each are within eps (a quick nearest-point test
+  links most pairs; the rest are settled exactly, core by core);
+* numbering and border points as scikit-learn does: groups in order of their first core
+  point, a non-core point within eps of core points joins the smallest-numbered group.
+
+The boundary (distance <= eps) is decided as scikit-learn's haversine ``BallTree`` does:
+chords decide except within a relative 1e-8 of ``c``, where scikit-learn's formula is
+evaluated with the C library's ``sin`` and ``cos``. The result is identical to
+``DBSCAN(metric="haversine", sample_weight=...)`` on the distinct coordinates in order of
+first appearance, hence to plain ``DBSCAN(metric="haversine")`` on the institutions in
+``institution_id`` order: institutions at one coordinate have the same neighbourhood, so
+the same core status, and the order of first appearance keeps the order in which groups
+are expanded. The test suite checks both against scikit-learn on random data with stacked
+coordinates and border points.
 
 A run hashes the string identifiers once (:func:`encode`: institutions sorted, partners and
 funded institutions as integer positions); every later step counts with ``numpy``.
@@ -32,13 +48,15 @@ funded institutions as integer positions); every later step counts with ``numpy`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.cluster import DBSCAN
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from sklearn.neighbors import BallTree
 
 from .regions import region_of
@@ -57,21 +75,17 @@ __all__ = [
     "encode",
     "positions",
     "dbscan_labels",
+    "weighted_dbscan",
     "merge_labels",
     "km_to_radians",
     "unit_vectors",
     "great_circle_km",
     "sort_institutions",
     "dbscan_groups",
-    "group_centroids",
-    "collaboration_links",
     "merge_groups",
-    "nearest_areas",
     "name_groups",
     "unnamed_label",
     "unique_names",
-    "startup_disclosed_funding",
-    "group_funding_summary",
     "cluster_qualifies",
     "quasi_cluster_qualifies",
     "find_groups",
@@ -247,30 +261,271 @@ def _lookup(labels: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- DBSCAN
 
+#: Relative half-width of the band of chord lengths around the radius inside which the
+#: boundary is decided with scikit-learn's haversine formula (outside it, chords decide).
+_BAND = 1e-8
 
-def _radius_graph(points_rad: np.ndarray, radius: float, chunk_pairs: int = 20_000_000) -> sparse.csr_matrix:
-    """Sparse (n, n) graph with a 1 wherever two points are within ``radius`` (haversine).
 
-    Built in chunks of query points so that only one chunk of neighbour lists is held in
-    Python objects at a time.
-    """
-    n = len(points_rad)
-    tree = BallTree(points_rad, metric="haversine")
-    counts = tree.query_radius(points_rad, r=radius, count_only=True)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    start = 0
-    while start < n:
-        # as many query points as fit in the pair budget (at least one)
-        stop = int(np.searchsorted(indptr, indptr[start] + chunk_pairs, side="right")) - 1
-        stop = min(max(stop, start + 1), n)
-        neighbours = tree.query_radius(points_rad[start:stop], r=radius)
-        if len(neighbours):
-            indices[indptr[start] : indptr[stop]] = np.concatenate(neighbours)
-        start = stop
-    data = np.ones(len(indices), dtype=np.float32)
-    return sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+def _haversine_within(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray, eps_rad: float) -> np.ndarray:
+    """scikit-learn's ``BallTree(metric="haversine")`` boundary test, operation for
+    operation and with the C library's ``sin``/``cos`` (``math``): reduced distance
+    ``sin²(Δlat/2) + cos lat1 cos lat2 sin²(Δlon/2) <= sin²(eps/2)``. For the few pairs
+    whose chord is within :data:`_BAND` of the radius."""
+    s = math.sin(0.5 * eps_rad)
+    limit = s * s
+    out = np.empty(len(lat1), dtype=bool)
+    for i, (a1, o1, a2, o2) in enumerate(zip(lat1.tolist(), lon1.tolist(), lat2.tolist(), lon2.tolist())):
+        s0 = math.sin(0.5 * (a1 - a2))
+        s1 = math.sin(0.5 * (o1 - o2))
+        out[i] = s0 * s0 + math.cos(a1) * math.cos(a2) * s1 * s1 <= limit
+    return out
+
+
+@dataclass(frozen=True)
+class _Sphere:
+    """Distinct points on the sphere: radians, unit vectors and the eps geometry."""
+
+    rad: np.ndarray  # (k, 2) lat, lon in radians
+    vec: np.ndarray  # (k, 3) unit vectors
+    eps_rad: float
+
+    @property
+    def chord(self) -> float:
+        """Chord length of the angle eps on the unit sphere: 2 sin(eps/2)."""
+        return 2.0 * math.sin(0.5 * self.eps_rad)
+
+    def within(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether points ``i`` and ``j`` (index arrays) are within eps, exactly as
+        scikit-learn's haversine decides: chords far from the radius decide by
+        themselves (chord² / 4 is the haversine of the angle), the rest by the formula."""
+        d = self.vec[i] - self.vec[j]
+        q = np.einsum("ij,ij->i", d, d) / (self.chord * self.chord)  # (chord / c)²
+        out = q <= 1.0
+        band = np.flatnonzero(np.abs(q - 1.0) <= 4 * _BAND)
+        if len(band):
+            ib, jb = i[band], j[band]
+            out[band] = _haversine_within(self.rad[ib, 0], self.rad[ib, 1], self.rad[jb, 0], self.rad[jb, 1], self.eps_rad)
+        return out
+
+
+def _grid_cells(vec: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cube of side ``side`` holding each unit vector: (cell per point, (m,) sorted cell
+    keys). Keys pack the three integer cube coordinates; the packing is in
+    :func:`_cell_key`."""
+    keys = _cell_key(np.floor(vec / side).astype(np.int64), side)
+    cell_keys, cell = np.unique(keys, return_inverse=True)
+    return cell.astype(np.int64), cell_keys
+
+
+def _cell_key(ijk: np.ndarray, side: float) -> np.ndarray:
+    """One int64 per integer cube coordinate triple (offsets of up to 2 stay distinct)."""
+    span = int(math.ceil(1.0 / side)) + 4
+    base = 2 * span + 1
+    shifted = ijk + span
+    return (shifted[:, 0] * base + shifted[:, 1]) * base + shifted[:, 2]
+
+
+def _neighbour_offsets() -> np.ndarray:
+    """Half of the cube offsets (one of each pair ±d) at which a point within the chord
+    can lie: with side = chord / √3 (a hair less), at most 2 cubes apart along each axis."""
+    d = np.array([(a, b, c) for a in range(-2, 3) for b in range(-2, 3) for c in range(-2, 3)])
+    d = d[np.array([tuple(x) > (0, 0, 0) for x in d])]
+    # nearest cubes first: they connect most pairs of cubes
+    return d[np.argsort((np.maximum(np.abs(d) - 1, 0) ** 2).sum(axis=1), kind="stable")]
+
+
+def _core_points(
+    sphere: _Sphere, weights: np.ndarray, min_samples: int, cell: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Core status of every distinct point (weighted neighbours within eps, itself
+    included, >= ``min_samples``), and the neighbour pairs (i, j) of the points that are
+    not core in a full cube (each has fewer than ``min_samples`` distinct neighbours, so
+    these pairs are few).
+
+    Points in a cube whose weight reaches ``min_samples`` are core (a cube's points are
+    mutually within eps). For the others a k-d tree counts distinct neighbours well inside
+    the chord; ``min_samples`` of them make a core point (every weight is >= 1); with fewer,
+    the neighbours are fetched and their weights summed exactly."""
+    n = len(weights)
+    cell_weight = np.bincount(cell, weights=weights)
+    core = cell_weight[cell] >= min_samples
+    rest = np.flatnonzero(~core)
+    tree = cKDTree(sphere.vec)
+    c = sphere.chord
+    if len(rest):
+        inside = tree.query_ball_point(sphere.vec[rest], c * (1 - _BAND), return_length=True)
+        core[rest[inside >= min_samples]] = True
+        rest = rest[inside < min_samples]
+    if len(rest) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return core, empty, empty
+    lists = tree.query_ball_point(sphere.vec[rest], c * (1 + _BAND))
+    lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    i = np.repeat(rest, lengths)
+    j = np.concatenate([np.asarray(x, dtype=np.int64) for x in lists]) if lengths.sum() else np.zeros(0, dtype=np.int64)
+    keep = sphere.within(i, j)
+    i, j = i[keep], j[keep]
+    core[rest] = np.bincount(i, weights=weights[j], minlength=n)[rest] >= min_samples
+    return core, i, j
+
+
+def _neighbouring_cubes(keys: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (a, b) of positions in the sorted cube ``keys`` whose cubes are at one of the
+    :func:`_neighbour_offsets` (each pair once)."""
+    ijk = _cell_ijk(keys, side)
+    pa, pb = [], []
+    for d in _neighbour_offsets():
+        other = _cell_key(ijk + d, side)
+        at = np.minimum(np.searchsorted(keys, other), len(keys) - 1)
+        hit = keys[at] == other
+        pa.append(np.flatnonzero(hit))
+        pb.append(at[hit])
+    return np.concatenate(pa), np.concatenate(pb)
+
+
+def _components(h: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of ``h`` nodes linked by the pairs (a, b)."""
+    graph = sparse.coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(h, h)).tocsr()
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _CoreCubes:
+    """Core points grouped by cube (cubes holding core points numbered 0..h-1), with one
+    k-d tree over (x, y, z, 4 x cube) that finds the nearest core point *within a given
+    cube*: a core point of another cube is at least 4 away, unit vectors at most 2."""
+
+    sphere: _Sphere
+    core_idx: np.ndarray  # point index of each core point
+    cube: np.ndarray  # cube (0..h-1) of each core point
+    h: int
+    tree: cKDTree
+
+    @classmethod
+    def build(cls, sphere: _Sphere, core_idx: np.ndarray, cube: np.ndarray, h: int) -> "_CoreCubes":
+        return cls(sphere, core_idx, cube, h, cKDTree(np.column_stack([sphere.vec[core_idx], 4.0 * cube])))
+
+    def nearest_in(self, cube: np.ndarray, xyz: np.ndarray, upper: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """(distance, core position) of the nearest core point of ``cube`` to each ``xyz``."""
+        return self.tree.query(np.column_stack([xyz, 4.0 * cube]), k=1, distance_upper_bound=upper)
+
+    def quick_links(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether cubes a and b are linked, found by alternating nearest core points from
+        the mean of a's core points (True is certain; False may be wrong)."""
+        vec = self.sphere.vec[self.core_idx]
+        sums = np.column_stack([np.bincount(self.cube, weights=vec[:, k], minlength=self.h) for k in range(3)])
+        mean = sums / np.bincount(self.cube, minlength=self.h)[:, None]
+        _, b1 = self.nearest_in(b, mean[a])
+        _, a1 = self.nearest_in(a, vec[b1])
+        _, b2 = self.nearest_in(b, vec[a1])
+        return self.sphere.within(self.core_idx[a1], self.core_idx[b2])
+
+    def exact_links(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether cubes a and b are linked: the nearest core point of one cube to each core
+        point of the other (the cube with fewer core points asks)."""
+        n_core = np.bincount(self.cube, minlength=self.h)
+        swap = n_core[a] > n_core[b]
+        a, b = np.where(swap, b, a), np.where(swap, a, b)
+        order = np.argsort(self.cube, kind="stable")
+        start = np.searchsorted(self.cube[order], np.arange(self.h))
+        counts = n_core[a]
+        pair = np.repeat(np.arange(len(a)), counts)
+        offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        asking = order[start[a[pair]] + offset]  # core positions in cube a of each pair
+        dist, near = self.nearest_in(b[pair], self.sphere.vec[self.core_idx[asking]], self.sphere.chord * (1 + _BAND))
+        found = np.isfinite(dist)
+        linked = np.zeros(len(a), dtype=bool)
+        close = self.sphere.within(self.core_idx[asking[found]], self.core_idx[near[found]])
+        linked[pair[found][close]] = True
+        return linked
+
+
+def _linked_cells(sphere: _Sphere, core: np.ndarray, cell: np.ndarray, cell_keys: np.ndarray, side: float) -> np.ndarray:
+    """Connected component of every cube holding core points: two such cubes are linked
+    when a core point of one is within eps of a core point of the other (core points of
+    one cube are mutually within eps, so the cubes stand for them). Returns the component
+    per cube (``-1`` for cubes without core points).
+
+    A quick test links most neighbouring pairs (:meth:`_CoreCubes.quick_links`); the pairs
+    still in different components after it are settled exactly
+    (:meth:`_CoreCubes.exact_links`)."""
+    comp = np.full(len(cell_keys), -1, dtype=np.int64)
+    core_idx = np.flatnonzero(core)
+    if len(core_idx) == 0:
+        return comp
+    used, cube = np.unique(cell[core_idx], return_inverse=True)  # cubes with core points
+    h = len(used)
+    cubes = _CoreCubes.build(sphere, core_idx, cube.astype(np.int64), h)
+    a, b = _neighbouring_cubes(cell_keys[used], side)
+    quick = cubes.quick_links(a, b)
+    labels = _components(h, a[quick], b[quick])
+    todo = labels[a] != labels[b]
+    if todo.any():
+        exact = cubes.exact_links(a[todo], b[todo])
+        labels = _components(h, np.concatenate([a[quick], a[todo][exact]]), np.concatenate([b[quick], b[todo][exact]]))
+    comp[used] = labels
+    return comp
+
+
+def _cell_ijk(keys: np.ndarray, side: float) -> np.ndarray:
+    """Inverse of :func:`_cell_key`."""
+    span = int(math.ceil(1.0 / side)) + 4
+    base = 2 * span + 1
+    k = keys % base
+    j = (keys // base) % base
+    i = keys // (base * base)
+    return np.column_stack([i, j, k]) - span
+
+
+def weighted_dbscan(
+    lat_rad: np.ndarray, lon_rad: np.ndarray, weights: np.ndarray, eps_rad: float, min_samples: int,
+) -> np.ndarray:
+    """Labels identical to ``sklearn.cluster.DBSCAN(eps_rad, min_samples=min_samples,
+    metric="haversine").fit_predict(points, sample_weight=weights)``, in memory linear in
+    the number of points (module docstring).
+
+    scikit-learn's rule: a point is core when the weight within eps (itself included,
+    distance <= eps) reaches ``min_samples``; groups are the connected components of core
+    points (two cores within eps), numbered in order of their first core point; a non-core
+    point within eps of core points joins the group with the smallest number among them
+    (scikit-learn expands groups one at a time in point order), else it is noise."""
+    n = len(weights)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rad = np.column_stack([np.asarray(lat_rad, dtype=float), np.asarray(lon_rad, dtype=float)])
+    sphere = _Sphere(rad=rad, vec=_unit_vectors_rad(rad[:, 0], rad[:, 1]), eps_rad=float(eps_rad))
+    side = sphere.chord / math.sqrt(3.0) * (1 - _BAND)  # a cube's diagonal is inside the chord
+    if not 1e-6 <= side:  # cube keys pack three coordinates of up to 2/side into an int64
+        raise ValueError(f"eps of {eps_rad * EARTH_RADIUS_KM:.6g} km is below the 0.02 km this DBSCAN supports")
+    cell, cell_keys = _grid_cells(sphere.vec, side)
+    weights = np.asarray(weights, dtype=float)
+    core, i, j = _core_points(sphere, weights, min_samples, cell)
+    comp = _linked_cells(sphere, core, cell, cell_keys, side)
+    labels = np.full(n, NOISE, dtype=np.int64)
+    core_idx = np.flatnonzero(core)
+    if len(core_idx) == 0:
+        return labels
+    # number the groups in order of their first core point
+    point_comp = comp[cell[core_idx]]
+    first = np.full(int(point_comp.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(first, point_comp, core_idx)
+    used = np.flatnonzero(first < n)
+    number = np.full(len(first), NOISE, dtype=np.int64)
+    number[used[np.argsort(first[used], kind="stable")]] = np.arange(len(used))
+    labels[core_idx] = number[point_comp]
+    # border points: the smallest group number among their core neighbours
+    border = ~core[i] & core[j]
+    if border.any():
+        best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(best, i[border], labels[j[border]])
+        reached = best < np.iinfo(np.int64).max
+        labels[reached] = best[reached]
+    return labels
+
+
+def _unit_vectors_rad(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    cos_lat = np.cos(lat)
+    return np.column_stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)])
 
 
 def _distinct_points(lat_deg: np.ndarray, lon_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -287,17 +542,15 @@ def _distinct_points(lat_deg: np.ndarray, lon_deg: np.ndarray) -> tuple[np.ndarr
 def dbscan_labels(lat_deg: np.ndarray, lon_deg: np.ndarray, eps_km: float = 20.0, min_samples: int = 10) -> np.ndarray:
     """DBSCAN labels of points given in ``institution_id`` order (contract section 4.2).
 
-    Runs scikit-learn's DBSCAN on the distinct coordinates (radians) with the number of
-    points at each as ``sample_weight``, over a haversine radius graph; identical to plain
-    ``DBSCAN(metric="haversine")`` on all points (module docstring)."""
+    Runs :func:`weighted_dbscan` on the distinct coordinates (radians) with the number of
+    points at each as weight; identical to plain ``DBSCAN(metric="haversine")`` on all
+    points (module docstring)."""
     if len(lat_deg) == 0:
         return np.zeros(0, dtype=np.int64)
     codes, points = _distinct_points(lat_deg, lon_deg)
     weights = np.bincount(codes, minlength=len(points)).astype(float)
-    graph = _radius_graph(np.radians(points), km_to_radians(eps_km))
-    # the graph holds 1.0 for every neighbour pair; eps=1.0 keeps all of them
-    model = DBSCAN(eps=1.0, min_samples=min_samples, metric="precomputed")
-    labels = model.fit_predict(graph, sample_weight=weights)
+    rad = np.radians(points)
+    labels = weighted_dbscan(rad[:, 0], rad[:, 1], weights, km_to_radians(eps_km), min_samples)
     return labels[codes].astype(np.int64)
 
 
@@ -352,16 +605,6 @@ def _aligned_labels(institutions: pd.DataFrame, labels: pd.Series) -> tuple[pd.D
     return inst, lab
 
 
-def group_centroids(institutions: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
-    """Centroid of each group: the direction of the mean of its members' unit vectors.
-
-    Returns a frame indexed by label (noise excluded) with ``lat``, ``lon`` (degrees),
-    ``institutions`` and the vector sums ``x``, ``y``, ``z``.
-    """
-    inst, lab = _aligned_labels(institutions, labels)
-    return _centroid_table(lab, unit_vectors(inst["lat"].to_numpy(float), inst["lon"].to_numpy(float)))
-
-
 def _links(labels: np.ndarray, coll_a: np.ndarray, coll_b: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(internal (k,), a, b, n): internal collaborations per group and the joining
     collaborations per pair of groups a < b."""
@@ -373,22 +616,6 @@ def _links(labels: np.ndarray, coll_a: np.ndarray, coll_b: np.ndarray, k: int) -
     lo, hi = np.minimum(la[~same], lb[~same]), np.maximum(la[~same], lb[~same])
     keys, n = np.unique(lo * max(k, 1) + hi, return_counts=True)
     return internal, keys // max(k, 1), keys % max(k, 1), n.astype(np.int64)
-
-
-def collaboration_links(collaborations: pd.DataFrame, labels: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
-    """Internal collaborations per group and joining collaborations per pair of groups.
-
-    Returns ``(internal, links)``: ``internal`` indexed by label (collaborations with both
-    partners in the group); ``links`` with columns ``a < b`` and ``links`` (collaborations
-    joining a member of ``a`` with a member of ``b``). Vectorised.
-    """
-    lab = labels.to_numpy(dtype=np.int64)
-    k = _n_groups(lab)
-    internal, a, b, n = _links(
-        lab, positions(labels.index, collaborations["institution_a"]), positions(labels.index, collaborations["institution_b"]), k
-    )
-    internal_s = pd.Series(internal, index=pd.Index(np.arange(k), name="label"))
-    return internal_s[internal_s > 0], pd.DataFrame({"a": a, "b": b, "links": n})
 
 
 def merge_labels(
@@ -507,18 +734,6 @@ def _sorted_areas(areas: pd.DataFrame) -> pd.DataFrame:
     return areas.sort_values("area_id", kind="stable").reset_index(drop=True)
 
 
-def nearest_areas(institutions: pd.DataFrame, areas: pd.DataFrame, naming_km: float = 50.0) -> pd.Series:
-    """Each institution's vote: the ``area_id`` of its nearest area centre within
-    ``naming_km`` (inclusive), or missing (contract section 4, step 4).
-
-    Equal distances go to the smaller ``area_id``. Indexed by ``institution_id``.
-    """
-    ar = _sorted_areas(areas)
-    idx = _nearest_area_index(institutions["lat"].to_numpy(float), institutions["lon"].to_numpy(float), ar, naming_km)
-    ids = np.append(ar["area_id"].to_numpy(dtype=object), None)[idx]
-    return pd.Series(ids, index=pd.Index(institutions["institution_id"], name="institution_id"), dtype="string", name="area_id")
-
-
 def unnamed_label(lat: float, lon: float) -> str:
     """Name of a group no member votes for: ``Unnamed (lat, lon)``, centroid to 2 decimals."""
     return f"Unnamed ({lat:.2f}, {lon:.2f})"
@@ -612,14 +827,6 @@ def _disclosed_per_institution(enc: Encoded, funding: pd.DataFrame) -> np.ndarra
     )
 
 
-def startup_disclosed_funding(institutions: pd.DataFrame, funding: pd.DataFrame) -> pd.Series:
-    """Disclosed funding (``vc``, ``equity``, ``debt``) per startup, indexed by id (0 if none)."""
-    startups = institutions.loc[institutions["type"] == "startup", "institution_id"]
-    disclosed = funding[funding["kind"].isin(DISCLOSED_FUNDING_KINDS)]
-    sums = disclosed.groupby("institution_id", sort=True)["amount_usd"].sum()
-    return sums.reindex(pd.Index(startups, name="institution_id"), fill_value=0.0).astype(float)
-
-
 def _funding_summary(labels: np.ndarray, startup_usd: np.ndarray, k: int) -> pd.DataFrame:
     """Per label 0..k-1: funded_startups, combined_usd, largest_usd (``startup_usd`` is the
     disclosed funding per institution position, 0 for non-startups)."""
@@ -635,17 +842,6 @@ def _funding_summary(labels: np.ndarray, startup_usd: np.ndarray, k: int) -> pd.
         },
         index=pd.Index(np.arange(k, dtype=np.int64), name="label"),
     )
-
-
-def group_funding_summary(institutions: pd.DataFrame, funding: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
-    """Per group: ``funded_startups`` (startups with disclosed funding > 0),
-    ``combined_usd`` (their total) and ``largest_usd`` (the best-funded startup)."""
-    per_startup = startup_disclosed_funding(institutions, funding)
-    lab = labels.reindex(per_startup.index).fillna(NOISE).to_numpy(dtype=np.int64)
-    k = _n_groups(labels.to_numpy(dtype=np.int64))
-    summary = _funding_summary(lab, per_startup.to_numpy(float), k)
-    present = np.unique(labels[labels != NOISE].to_numpy(dtype=np.int64))
-    return summary.loc[present]
 
 
 def cluster_qualifies(
@@ -745,6 +941,133 @@ def _area_columns(groups: pd.DataFrame, areas: pd.DataFrame, labels: np.ndarray,
     return out[["country", "region", "population", "gdp_usd"]]
 
 
+def _cluster_pass(
+    enc: Encoded, areas: pd.DataFrame, startup_usd: np.ndarray, params: Params,
+) -> tuple[GroupFinding, pd.DataFrame]:
+    """Pass 1 (steps 2-5): DBSCAN with ``min_samples``, merge, name, and the cluster
+    thresholds. The table (indexed by merged label) adds ``funded_startups``,
+    ``combined_usd``, ``largest_usd`` and ``is_cluster``."""
+    finding = _find(enc, np.ones(len(enc.institutions), dtype=bool), areas, params.min_samples, params)
+    labels = finding.merged.to_numpy()
+    groups = finding.groups.join(_funding_summary(labels, startup_usd, _n_groups(labels)))
+    groups["is_cluster"] = cluster_qualifies(
+        groups["institutions"], groups["funded_startups"], groups["combined_usd"], groups["largest_usd"], params
+    )
+    return finding, groups
+
+
+def _members_of(labels: np.ndarray, chosen: pd.Index) -> np.ndarray:
+    """Whether each institution's label is among ``chosen`` labels."""
+    k = _n_groups(labels)
+    flag = np.zeros(k + 1, dtype=bool)
+    flag[chosen.to_numpy()] = True
+    return flag[np.where(labels >= 0, labels, k)]
+
+
+def _quasi_pass(
+    enc: Encoded, areas: pd.DataFrame, in_cluster: np.ndarray, startup_usd: np.ndarray, params: Params
+) -> tuple[GroupFinding, pd.DataFrame]:
+    """Pass 2 (step 6): the same steps with ``quasi_min_samples`` over the counted
+    institutions in no cluster. The table adds ``collaborations`` (touching the group),
+    ``largest_usd``, ``is_quasi_cluster`` and ``tier``."""
+    finding = _find(enc, ~in_cluster, areas, params.quasi_min_samples, params)
+    labels = finding.merged.to_numpy()
+    k = _n_groups(labels)
+    groups = finding.groups.copy()
+    present = groups.index.to_numpy()
+    groups["collaborations"] = _collaborations_touching(labels, enc.coll_a, enc.coll_b, k)[present].astype(np.int64)
+    groups["largest_usd"] = _funding_summary(labels, startup_usd, k)["largest_usd"].reindex(groups.index).to_numpy()
+    groups["is_quasi_cluster"] = quasi_cluster_qualifies(groups["institutions"], groups["collaborations"], params)
+    groups["tier"] = np.where(groups["largest_usd"] > params.tier1_exceeding_usd, 1, 2).astype(np.int64)
+    return finding, groups
+
+
+def _first_member(labels: np.ndarray, ids: np.ndarray, chosen: pd.Index) -> pd.Series:
+    """Smallest member id of each ``chosen`` label (ids are sorted: the first position)."""
+    k = _n_groups(labels)
+    first = np.full(k, len(ids), dtype=np.int64)
+    member = labels >= 0
+    np.minimum.at(first, labels[member], np.flatnonzero(member))
+    return pd.Series(np.append(ids, "")[first][chosen.to_numpy()], index=chosen)
+
+
+def _named(
+    groups: pd.DataFrame, qualifies: str, labels: np.ndarray, ids: np.ndarray, taken: frozenset[str] = frozenset(),
+) -> pd.DataFrame:
+    """The qualifying groups with their final ``name`` (step 7)."""
+    chosen = groups[groups[qualifies]].copy()
+    chosen["name"] = unique_names(chosen["area"], chosen["institutions"], _first_member(labels, ids, chosen.index), taken)
+    return chosen
+
+
+def _assignments(
+    ids: pd.Series, labels1: np.ndarray, clusters: pd.DataFrame, labels2: np.ndarray, quasi: pd.DataFrame,
+) -> pd.DataFrame:
+    """institution_id, status (``cluster``/``quasi_cluster``/``none``) and group name."""
+
+    def name_of(labels: np.ndarray, named: pd.DataFrame) -> np.ndarray:
+        k = _n_groups(labels)
+        names = np.full(k + 1, None, dtype=object)
+        names[named.index.to_numpy()] = named["name"].to_numpy(dtype=object)
+        return names[np.where(labels >= 0, labels, k)]
+
+    group1, group2 = name_of(labels1, clusters), name_of(labels2, quasi)
+    status = np.where(group1 != None, "cluster", np.where(group2 != None, "quasi_cluster", "none"))  # noqa: E711
+    group = np.where(group1 != None, group1, np.where(group2 != None, group2, ""))  # noqa: E711
+    return pd.DataFrame(
+        {
+            "institution_id": ids.astype("string").to_numpy(),
+            "status": pd.array(status, dtype="string"),
+            "group": pd.array(group.astype(object), dtype="string"),
+        }
+    )
+
+
+def _clusters_table(cl: pd.DataFrame, areas: pd.DataFrame, labels: np.ndarray, inst: pd.DataFrame) -> pd.DataFrame:
+    """The clusters table (contract section 8 columns + population, gdp_usd), by name."""
+    country = inst["country"].to_numpy(dtype=object)
+    types = inst["type"].to_numpy(dtype=object)
+    k = _n_groups(labels)
+    present = cl.index.to_numpy()
+    cl = cl.join(_area_columns(cl, areas, labels, country))
+    member = labels >= 0
+    cl["startups"] = np.bincount(labels[member & (types == "startup")], minlength=k)[present]
+    cl["research_institutions"] = np.bincount(labels[member & np.isin(types, RESEARCH_TYPES)], minlength=k)[present]
+    clusters = pd.DataFrame(
+        {
+            "cluster": cl["name"].astype("string"),
+            "area_id": cl["area_id"].astype("string"),
+            "country": cl["country"].astype("string"),
+            "region": cl["region"].astype("string"),
+            "lat": cl["lat"].astype(float),
+            "lon": cl["lon"].astype(float),
+            "institutions": cl["institutions"].astype(np.int64),
+            "startups": cl["startups"].astype(np.int64),
+            "research_institutions": cl["research_institutions"].astype(np.int64),
+            "population": cl["population"].astype(float),
+            "gdp_usd": cl["gdp_usd"].astype(float),
+        }
+    )
+    return clusters.sort_values("cluster", kind="stable").reset_index(drop=True)
+
+
+def _quasi_clusters_table(qc: pd.DataFrame, areas: pd.DataFrame, labels: np.ndarray, inst: pd.DataFrame) -> pd.DataFrame:
+    """The quasi-clusters table (contract section 8 columns), by name."""
+    qc = qc.join(_area_columns(qc, areas, labels, inst["country"].to_numpy(dtype=object)))
+    quasi = pd.DataFrame(
+        {
+            "quasi_cluster": qc["name"].astype("string"),
+            "area_id": qc["area_id"].astype("string"),
+            "country": qc["country"].astype("string"),
+            "region": qc["region"].astype("string"),
+            "tier": qc["tier"].astype(np.int64),
+            "institutions": qc["institutions"].astype(np.int64),
+            "collaborations": qc["collaborations"].astype(np.int64),
+        }
+    )
+    return quasi.sort_values("quasi_cluster", kind="stable").reset_index(drop=True)
+
+
 def detect(db: Database, params: Params = Params(), encoded: Encoded | None = None) -> Detection:
     """Clusters and quasi-clusters of the counted database ``db`` (contract section 4).
 
@@ -761,108 +1084,28 @@ def detect(db: Database, params: Params = Params(), encoded: Encoded | None = No
     """
     enc = encoded if encoded is not None else encode(db)
     inst = enc.institutions
-    n = len(inst)
-    types = inst["type"].to_numpy(dtype=object)
-    country = inst["country"].to_numpy(dtype=object)
-    ids_arr = inst["institution_id"].to_numpy(dtype=object)
-    is_startup = types == "startup"
-    startup_usd = np.where(is_startup, _disclosed_per_institution(enc, db.funding), 0.0)
+    ids = inst["institution_id"].to_numpy(dtype=object)
+    startup_usd = np.where(inst["type"].to_numpy(dtype=object) == "startup", _disclosed_per_institution(enc, db.funding), 0.0)
 
-    def first_member(labels: np.ndarray, k: int) -> np.ndarray:
-        """Smallest member id per label (ids are sorted, so the first position)."""
-        first = np.full(k, n, dtype=np.int64)
-        member = labels >= 0
-        np.minimum.at(first, labels[member], np.flatnonzero(member))
-        return np.append(ids_arr, "")[first]
-
-    # pass 1: clusters
-    p1 = _find(enc, np.ones(n, dtype=bool), db.areas, params.min_samples, params)
+    p1, g1 = _cluster_pass(enc, db.areas, startup_usd, params)
     lab1 = p1.merged.to_numpy()
-    k1 = _n_groups(lab1)
-    g1 = p1.groups.join(_funding_summary(lab1, startup_usd, k1))
-    g1["is_cluster"] = cluster_qualifies(g1["institutions"], g1["funded_startups"], g1["combined_usd"], g1["largest_usd"], params)
-    is_cluster_label = np.zeros(k1 + 1, dtype=bool)
-    is_cluster_label[g1.index[g1["is_cluster"]].to_numpy()] = True
-    in_cluster = is_cluster_label[np.where(lab1 >= 0, lab1, k1)]
-
-    # pass 2: quasi-clusters among the rest
-    p2 = _find(enc, ~in_cluster, db.areas, params.quasi_min_samples, params)
+    in_cluster = _members_of(lab1, g1.index[g1["is_cluster"].to_numpy()])
+    p2, g2 = _quasi_pass(enc, db.areas, in_cluster, startup_usd, params)
     lab2 = p2.merged.to_numpy()
-    k2 = _n_groups(lab2)
-    g2 = p2.groups.copy()
-    g2["collaborations"] = _collaborations_touching(lab2, enc.coll_a, enc.coll_b, k2)[g2.index.to_numpy()].astype(np.int64)
-    g2["largest_usd"] = _funding_summary(lab2, startup_usd, k2)["largest_usd"].reindex(g2.index).to_numpy()
-    g2["is_quasi_cluster"] = quasi_cluster_qualifies(g2["institutions"], g2["collaborations"], params)
-    g2["tier"] = np.where(g2["largest_usd"] > params.tier1_exceeding_usd, 1, 2).astype(np.int64)
 
     # names: clusters first, then quasi-clusters
-    cl = g1[g1["is_cluster"]].copy()
-    cl["name"] = unique_names(cl["area"], cl["institutions"], pd.Series(first_member(lab1, k1)[cl.index.to_numpy()], index=cl.index))
-    qc = g2[g2["is_quasi_cluster"]].copy()
-    qc["name"] = unique_names(
-        qc["area"], qc["institutions"], pd.Series(first_member(lab2, k2)[qc.index.to_numpy()], index=qc.index), frozenset(cl["name"])
-    )
+    cl = _named(g1, "is_cluster", lab1, ids)
+    qc = _named(g2, "is_quasi_cluster", lab2, ids, frozenset(cl["name"]))
 
-    # assignments
-    name1 = np.full(k1 + 1, None, dtype=object)
-    name1[cl.index.to_numpy()] = cl["name"].to_numpy(dtype=object)
-    name2 = np.full(k2 + 1, None, dtype=object)
-    name2[qc.index.to_numpy()] = qc["name"].to_numpy(dtype=object)
-    group1 = name1[np.where(lab1 >= 0, lab1, k1)]
-    group2 = name2[np.where(lab2 >= 0, lab2, k2)]
-    status = np.where(group1 != None, "cluster", np.where(group2 != None, "quasi_cluster", "none"))  # noqa: E711
-    group = np.where(group1 != None, group1, np.where(group2 != None, group2, ""))  # noqa: E711
-    assignments = pd.DataFrame(
-        {
-            "institution_id": inst["institution_id"].astype("string").to_numpy(),
-            "status": pd.array(status, dtype="string"),
-            "group": pd.array(group.astype(object), dtype="string"),
-        }
+    candidates = pd.concat(
+        [g1.rename(columns={"is_cluster": "qualifies"}), g2.rename(columns={"is_quasi_cluster": "qualifies"})],
+        keys=["cluster", "quasi_cluster"],
+        names=["pass", "label"],
     )
-
-    # clusters table
-    cl = cl.join(_area_columns(cl, db.areas, lab1, country))
-    research = np.isin(types, RESEARCH_TYPES)
-    cl["startups"] = np.bincount(lab1[(lab1 >= 0) & is_startup], minlength=k1)[cl.index.to_numpy()]
-    cl["research_institutions"] = np.bincount(lab1[(lab1 >= 0) & research], minlength=k1)[cl.index.to_numpy()]
-    clusters = pd.DataFrame(
-        {
-            "cluster": cl["name"].astype("string"),
-            "area_id": cl["area_id"].astype("string"),
-            "country": cl["country"].astype("string"),
-            "region": cl["region"].astype("string"),
-            "lat": cl["lat"].astype(float),
-            "lon": cl["lon"].astype(float),
-            "institutions": cl["institutions"].astype(np.int64),
-            "startups": cl["startups"].astype(np.int64),
-            "research_institutions": cl["research_institutions"].astype(np.int64),
-            "population": cl["population"].astype(float),
-            "gdp_usd": cl["gdp_usd"].astype(float),
-        }
-    )
-    clusters = clusters.sort_values("cluster", kind="stable").reset_index(drop=True)
-
-    qc = qc.join(_area_columns(qc, db.areas, lab2, country))
-    quasi = pd.DataFrame(
-        {
-            "quasi_cluster": qc["name"].astype("string"),
-            "area_id": qc["area_id"].astype("string"),
-            "country": qc["country"].astype("string"),
-            "region": qc["region"].astype("string"),
-            "tier": qc["tier"].astype(np.int64),
-            "institutions": qc["institutions"].astype(np.int64),
-            "collaborations": qc["collaborations"].astype(np.int64),
-        }
-    )
-    quasi = quasi.sort_values("quasi_cluster", kind="stable").reset_index(drop=True)
-
-    cand1 = g1.rename(columns={"is_cluster": "qualifies"})
-    cand2 = g2.rename(columns={"is_quasi_cluster": "qualifies"})
-    candidates = pd.concat([cand1, cand2], keys=["cluster", "quasi_cluster"], names=["pass", "label"])
     return Detection(
-        assignments=assignments,
-        clusters=clusters,
-        quasi_clusters=quasi,
+        assignments=_assignments(inst["institution_id"], lab1, cl, lab2, qc),
+        clusters=_clusters_table(cl, db.areas, lab1, inst),
+        quasi_clusters=_quasi_clusters_table(qc, db.areas, lab2, inst),
         cluster_pass=p1,
         quasi_pass=p2,
         candidates=candidates,
