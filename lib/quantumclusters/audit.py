@@ -66,6 +66,7 @@ from scipy import stats
 from sklearn.decomposition import PCA
 
 from .indicators import INDICATORS
+from .paths import DEFAULT_SOBOL_N
 from .ranking import DIMENSIONS, SCORE_DECIMALS, dimension_scores, indicator_ranks, indicator_table, rank_clusters
 from .robustness import spearman_rho, zscores
 from .schema import DEFAULT_DRAWS, DEFAULT_SEED
@@ -113,8 +114,6 @@ NORMALISATIONS: tuple[str, ...] = ("ranks", "zscore", "minmax")
 AGGREGATIONS: tuple[str, ...] = ("arithmetic", "geometric")
 #: ``leave_out`` options: none (-1), then the nine indicators (their positions 0-8).
 LEAVE_OUT: tuple[str, ...] = ("none", *INDICATORS)
-#: Base sample size N of Saltelli's scheme (N * (groups + 2) model runs).
-DEFAULT_SOBOL_N: int = 512
 #: Below this |rho| an indicator is flagged as weakly related to its dimension / overall.
 WEAK_RHO: float = 0.3
 #: Places either side of the baseline counted by ``share_within_5``.
@@ -176,7 +175,8 @@ def correlation_matrix(indicators: pd.DataFrame) -> pd.DataFrame:
     table = indicator_table(indicators)[list(INDICATORS)].astype(float)
     out = pd.DataFrame(np.nan, index=pd.Index(INDICATORS, name="indicator"), columns=list(INDICATORS))
     for i, a in enumerate(INDICATORS):
-        for b in INDICATORS[i:]:
+        out.loc[a, a] = 1.0 if table[a].dropna().nunique() > 1 else np.nan  # not 0.999...
+        for b in INDICATORS[i + 1 :]:
             rho = spearman_rho(table[a], table[b])
             out.loc[a, b] = out.loc[b, a] = rho
     return out
@@ -394,6 +394,8 @@ def uncertainty(indicators: pd.DataFrame, draws: int = DEFAULT_DRAWS, seed: int 
     ``p95_rank`` and ``share_within_5`` (share of draws within +-5 places of the baseline).
     Sorted by baseline rank, then cluster."""
     table = _ranked(indicators)
+    if len(table) == 0:
+        return pd.DataFrame({c: pd.Series(dtype="string" if c == "cluster" else float) for c in UNCERTAINTY_COLUMNS})
     base = _baseline_ranks(table)
     sim = simulate_ranks(table, random_choices(draws, seed))
     empty = len(sim) == 0
@@ -487,22 +489,31 @@ def sobol_sample(problem: dict[str, Any], n: int, seed: int = DEFAULT_SEED) -> n
         return sobol_sampler.sample(problem, n, calc_second_order=False, seed=seed)
 
 
+#: Bootstrap resamples of the confidence intervals: for the mean absolute rank shift
+#: (sensitivity.csv) and, fewer to keep a run quick, for each cluster's rank.
+SOBOL_RESAMPLES: int = 100
+CLUSTER_RESAMPLES: int = 25
+
+
 def sensitivity(
     indicators: pd.DataFrame, n: int = DEFAULT_SOBOL_N, seed: int = DEFAULT_SEED
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sobol' indices of the five modelling choices.
+    """Sobol' indices of the five modelling choices (``n * 7`` rankings).
 
     Returns (sensitivity.csv: one row per factor, :data:`SENSITIVITY_COLUMNS`, for the mean
     absolute shift of the overall ranks from the baseline; per cluster: ``cluster``,
     ``factor``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` for its rank)."""
     table = _ranked(indicators)
     problem = sobol_problem()
+    if len(table) < 2:  # nothing can move: no indices
+        factors = pd.DataFrame({"factor": list(FACTORS)}).reindex(columns=list(SENSITIVITY_COLUMNS))
+        return factors, pd.DataFrame(columns=["cluster", *SENSITIVITY_COLUMNS])
     x = sobol_sample(problem, n, seed)
     ranks = simulate_ranks(table, choices_from_unit(x))
     base = _baseline_ranks(table)
     shift = np.nanmean(np.abs(ranks - base), axis=1)
-    overall = sobol_indices(problem, shift[:, None], seed).drop(columns="output")
-    per_cluster = sobol_indices(problem, ranks, seed)
+    overall = sobol_indices(problem, shift[:, None], seed, SOBOL_RESAMPLES).drop(columns="output")
+    per_cluster = sobol_indices(problem, ranks, seed, CLUSTER_RESAMPLES)
     per_cluster.insert(0, "cluster", pd.Series(np.asarray(table.index)[per_cluster.pop("output")], dtype="string"))
     return overall[list(SENSITIVITY_COLUMNS)].reset_index(drop=True), per_cluster
 
@@ -517,6 +528,8 @@ def leave_one_out(indicators: pd.DataFrame, movers: int = 3) -> pd.DataFrame:
     ``largest_movers`` (the ``movers`` clusters moving most, ``name (+k)``, positive = up,
     ``;``-separated; ties by name)."""
     table = _ranked(indicators)
+    if len(table) == 0:
+        return pd.DataFrame(columns=["indicator", "spearman", "mean_abs_shift", "max_abs_shift", "largest_movers"])
     base = _baseline_ranks(table)
     choices = baseline_choices(len(INDICATORS))
     choices = replace(choices, leave_out=np.arange(len(INDICATORS)))
