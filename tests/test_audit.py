@@ -212,3 +212,16 @@ def test_audit_files_byte_identical_across_reruns(example_db, tmp_path: Path) ->
     for file in AUDIT_FILES:
         a, b = (tmp_path / "a" / file).read_bytes(), (tmp_path / "b" / file).read_bytes()
         assert a == b and a.count(b"\n") > 1, file
+
+
+def test_audit_figures_render() -> None:
+    from quantumclusters.report import audit_figures
+
+    table = random_table(12, missing=0.0)
+    result = A.audit(table, draws=50, sobol_n=16, seed=1)
+    assert audit_figures.figure_audit_uncertainty(result.uncertainty).axes
+    assert audit_figures.figure_sobol(result.sensitivity).axes
+    assert audit_figures.figure_correlations(result.correlations.reset_index()).axes
+    empty = A.audit(table.iloc[:0], draws=10, sobol_n=8)
+    assert audit_figures.figure_audit_uncertainty(empty.uncertainty).axes
+    assert audit_figures.figure_sobol(empty.sensitivity).axes
