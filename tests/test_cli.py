@@ -20,7 +20,8 @@ from quantumclusters import cli
 from quantumclusters.schema import FILES
 
 EXAMPLE = Path(__file__).parent / "data" / "example"
-SIX = sorted(cli.OUTPUT_FILES)
+SIX = sorted(cli.OUTPUT_FILES)  # the six files of contract section 8 and the audit's four
+assert len(SIX) == 10
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -215,13 +216,13 @@ def test_rank_output_folder_cannot_be_created(tmp_path: Path, call) -> None:
     assert "error: cannot write the output folder" in proc.stderr
 
 
-def test_rank_example_writes_six_files_and_reruns_are_byte_identical(tmp_path: Path) -> None:
+def test_rank_example_writes_ten_files_and_reruns_are_byte_identical(tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     proc = run_cli("rank", "--data", str(EXAMPLE), "--cutoff", "2025-07-31", "--out", str(first))
     assert proc.returncode == 0, proc.stderr
     assert_no_traceback(proc)
     assert sorted(p.name for p in first.iterdir()) == SIX
-    assert f"Wrote 6 files to {first}" in proc.stdout
+    assert f"Wrote 10 files to {first}" in proc.stdout
     assert "2 clusters, 1 quasi-cluster (Tier 1: 1, Tier 2: 0)" in proc.stdout
     proc = run_cli("rank", "--data", str(EXAMPLE), "--out", str(second))  # default cut-off
     assert proc.returncode == 0, proc.stderr

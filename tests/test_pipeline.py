@@ -26,6 +26,13 @@ EXACT_COLUMNS = {
     "quasi_clusters.csv": "quasi_cluster,area_id,country,region,tier,institutions,collaborations",
     "robustness.csv": "dimension,spearman_z_borda,spearman_pca_borda,spearman_z_pca,mc_median,mc_p05,"
     "mc_share_above_0_90",
+    "uncertainty.csv": "cluster,baseline_rank,median_rank,p05_rank,p95_rank,share_within_5",
+    "sensitivity.csv": "factor,S1,S1_conf,ST,ST_conf",
+    "coherence.csv": "dimension,cronbach_alpha,pc1_share,complete_clusters,min_rho_indicator_dimension,"
+    "weak_indicators,negative_indicators",
+    "correlations.csv": "indicator,total_funding_usd,startup_funding_to_gdp,industry_collaborations_per_tn_gdp,"
+    "collaborations,external_share,brokerage,institutions_per_million,spinouts_per_research_institution,"
+    "startups_per_institution",
 }
 
 
@@ -81,7 +88,9 @@ def example_result():  # type: ignore[no-untyped-def]
 
 def test_output_files_and_exact_columns(example_result, tmp_path) -> None:  # type: ignore[no-untyped-def]
     written = write_result(example_result, tmp_path)
+    assert len(OUTPUT_FILES) == 10  # the six of contract section 8 and the audit's four
     assert [p.name for p in written] == list(OUTPUT_FILES)
+    assert set(EXACT_COLUMNS) == set(OUTPUT_FILES)
     for name, header in EXACT_COLUMNS.items():
         raw = (tmp_path / name).read_bytes()
         assert raw.decode("utf-8").split("\n", 1)[0] == header
@@ -240,13 +249,15 @@ def test_quasi_cluster_members_count_as_outside() -> None:
     assert np.array_equal(derived.involvement_counts(result)["collaborations"].to_numpy(), [0, 0, 50])
 
 
-def test_database_without_clusters_still_gives_six_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_database_without_clusters_still_gives_all_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # two lone institutions: no group, no cluster; files have headers and no rows, and the
     # robustness rows are missing values (nothing to correlate), not zeros
     db = make_db([institution("a", 0, 0), institution("b", 10, 10)], areas=[area("x", "Xtown", 0, 0)])
     result = run(db, CUTOFF, draws=10)
-    write_result(result, tmp_path)
+    written = write_result(result, tmp_path)
+    assert [p.name for p in written] == list(OUTPUT_FILES)
     assert (tmp_path / "ranking.csv").read_text(encoding="utf-8").count("\n") == 1
+    assert (tmp_path / "uncertainty.csv").read_text(encoding="utf-8").count("\n") == 1
     assert result.robustness.drop(columns="dimension").isna().all().all()
     assert result.assignments["status"].tolist() == ["none", "none"]
 

@@ -150,3 +150,8 @@ def test_rank_movement_and_sensitivity(result):
     assert (move["movement"] == 0).all()
     grid = notebook.detection_sensitivity(result, [20], [10], data_dir=EXAMPLE)
     assert grid["baseline"].tolist() == [True] and grid["clusters"].tolist() == [len(result.clusters)]
+    assert grid["merged"].tolist() == [0] and grid["disappeared"].tolist() == [0] and not grid["top10_changed"].any()
+    detail = notebook.detection_detail(result, [20], [10], data_dir=EXAMPLE)
+    assert set(detail["status"]) == {"kept"} and (detail["retained_share"] == 1.0).all()
+    common, entrants, exits = notebook.vintage_movement(result, result)
+    assert (common["movement"] == 0).all() and entrants == exits == []

@@ -35,9 +35,9 @@ def _imports(path: Path) -> set[str]:
 
 def test_engine_modules_exist_and_are_few() -> None:
     names = {p.stem for p in ENGINE}
-    for engine in ("schema", "detection", "indicators", "ranking", "robustness", "network", "derived", "pipeline", "cli"):
+    for engine in ("schema", "detection", "indicators", "ranking", "robustness", "audit", "network", "derived", "pipeline", "cli"):
         assert engine in names
-    for report in ("book", "notebook", "plots", "maps", "display", "published", "fidelity"):
+    for report in ("book", "notebook", "plots", "maps", "display", "published", "fidelity", "audit_figures"):
         assert report not in names, f"{report} belongs in quantumclusters.report"
         assert (PACKAGE / "report" / f"{report}.py").is_file()
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .paths import DEFAULT_CUTOFF, OUTPUT_FILES
+from .paths import DEFAULT_CUTOFF, DEFAULT_SOBOL_N, OUTPUT_FILES
 from .schema import (
     DEFAULT_DRAWS,
     DEFAULT_SEED,
@@ -42,7 +42,7 @@ from .schema import (
 PROG = "quantumclusters"
 DEFAULT_DATA = "data/bundled"
 #: Stages shown by the progress bar of ``rank``.
-STAGES = ("load", "validate", "detect", "indicators", "rank", "robustness", "write")
+STAGES = ("load", "validate", "detect", "indicators", "rank", "robustness", "audit", "write")
 #: The pipeline's stage names (``quantumclusters.pipeline.STAGES``) on the bar's stages.
 _PIPELINE_STAGES = {
     "cut-off": "detect",
@@ -50,6 +50,7 @@ _PIPELINE_STAGES = {
     "indicators": "indicators",
     "ranking": "rank",
     "robustness": "robustness",
+    "audit": "audit",
 }
 #: Subcommands that hand their arguments to another module's ``main(argv)``.
 DELEGATED = {
@@ -107,8 +108,8 @@ Detect, measure and rank quantum-technology clusters the way ECIPE Occasional Pa
 
 A database is a folder of four UTF-8 CSV files with a header row: institutions.csv,
 funding.csv, collaborations.csv and areas.csv (the columns are described in data/README.md).
-Check it with 'validate', then compute clusters, indicators, rankings and robustness with
-'rank'.
+Check it with 'validate', then compute clusters, indicators, rankings, robustness and an
+audit of the index (coherence, uncertainty, Sobol' sensitivity) with 'rank'.
 """
 
 EPILOG = f"""\
@@ -139,9 +140,14 @@ examples:
   {PROG} rank --data my_db/ --cutoff 2024-12-31 --out my_results/
   {PROG} rank --data my_db/ --out quick/ --draws 200 --seed 1
 
-Writes six files into the output folder (created if needed):
+Writes {len(OUTPUT_FILES)} files into the output folder (created if needed):
   {", ".join(OUTPUT_FILES[:3])},
-  {", ".join(OUTPUT_FILES[3:])}.
+  {", ".join(OUTPUT_FILES[3:6])},
+  and the audit's {", ".join(OUTPUT_FILES[6:])}.
+The audit draws --draws random sets of modelling choices (weights of the dimensions and of
+the indicators, normalisation, arithmetic or geometric mean, one indicator left out) for
+uncertainty.csv, and runs a Saltelli/Sobol' design of --sobol-n x 7 rankings for
+sensitivity.csv; both are seeded with --seed.
 Same-named files there are replaced, other files are left alone. Nothing is written if
 the database is invalid or the run fails. Two runs on the same input give byte-identical
 files. The cut-off is inclusive: a row dated on the cut-off day counts.
@@ -180,9 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     rank = sub.add_parser(
         "rank",
-        help="detect clusters and write the six result CSV files",
+        help=f"detect clusters and write the {len(OUTPUT_FILES)} result CSV files",
         description="Detect clusters and quasi-clusters, compute the nine indicators, rank\n"
-        "the clusters and check the ranking's robustness; write the result as CSV files.",
+        "the clusters, check the ranking's robustness and audit the index (coherence,\n"
+        "uncertainty, Sobol' sensitivity); write the result as CSV files.",
         epilog=RANK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -209,14 +216,23 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=DEFAULT_DRAWS,
         metavar="N",
-        help=f"Monte Carlo weight draws of the robustness check (default: {DEFAULT_DRAWS})",
+        help="Monte Carlo draws of the robustness check (random weights) and of the audit's "
+        f"uncertainty analysis (random modelling choices) (default: {DEFAULT_DRAWS})",
+    )
+    rank.add_argument(
+        "--sobol-n",
+        type=_positive_int,
+        default=DEFAULT_SOBOL_N,
+        metavar="N",
+        help="base sample size of the audit's Sobol' sensitivity analysis: N x 7 rankings; "
+        f"a power of 2 (default: {DEFAULT_SOBOL_N})",
     )
     rank.add_argument(
         "--seed",
         type=_int_arg,
         default=DEFAULT_SEED,
         metavar="S",
-        help=f"random seed of the Monte Carlo draws (default: {DEFAULT_SEED})",
+        help=f"random seed of the Monte Carlo draws and the Sobol' design (default: {DEFAULT_SEED})",
     )
     _add_common(rank)
 
@@ -375,6 +391,8 @@ def _run_pipeline(db: Database, args: argparse.Namespace, progress: _Progress) -
     run = pipeline.run
     kwargs: dict[str, Any] = {"draws": args.draws, "seed": args.seed}
     parameters = inspect.signature(run).parameters
+    if "sobol_n" in parameters:
+        kwargs["sobol_n"] = args.sobol_n
     if "progress" in parameters:
         # The pipeline reports its own stages as progress(stage, done, total).
         def report(stage: str, done: int, total: int) -> None:
@@ -383,7 +401,7 @@ def _run_pipeline(db: Database, args: argparse.Namespace, progress: _Progress) -
 
         kwargs["progress"] = report
     else:
-        progress.stage("detect", "… rank, robustness")
+        progress.stage("detect", "… rank, robustness, audit")
     return pipeline, pipeline.run(db, args.cutoff, **kwargs)
 
 

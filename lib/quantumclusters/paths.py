@@ -14,6 +14,7 @@ from pathlib import Path
 __all__ = [
     "DEFAULT_CUTOFF",
     "OUTPUT_FILES",
+    "DEFAULT_SOBOL_N",
     "repo_root",
     "bundled_dir",
     "published_dir",
@@ -26,7 +27,8 @@ __all__ = [
 
 #: The paper's data cut-off, the default of every run.
 DEFAULT_CUTOFF = "2025-07-31"
-#: The six files a ranking run writes, in this order (contract section 8). Declared here, in
+#: The files a ranking run writes, in this order: the six of contract section 8, then the
+#: four of the audit (issue 15; :mod:`quantumclusters.audit`). Declared here, in
 #: a module without heavy imports, so the command line can name them without loading the
 #: engine.
 OUTPUT_FILES: tuple[str, ...] = (
@@ -36,7 +38,14 @@ OUTPUT_FILES: tuple[str, ...] = (
     "ranking.csv",
     "quasi_clusters.csv",
     "robustness.csv",
+    "uncertainty.csv",
+    "sensitivity.csv",
+    "coherence.csv",
+    "correlations.csv",
 )
+#: Base sample size N of the audit's Saltelli/Sobol' design (N x 7 model runs), the
+#: default of ``rank --sobol-n`` (here so the command line need not load the engine).
+DEFAULT_SOBOL_N: int = 512
 
 
 def repo_root() -> Path:

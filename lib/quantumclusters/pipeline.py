@@ -1,5 +1,7 @@
 """One run of the method: cut-off, detection, indicators, ranking, robustness
-(contract sections 2-8), and the six output files of section 8.
+(contract sections 2-8), the audit (issue 15: coherence, uncertainty, Sobol' sensitivity;
+:mod:`quantumclusters.audit`), and the output files: the six of section 8 and the audit's
+four (:data:`OUTPUT_FILES`).
 
 >>> from quantumclusters.schema import load_database
 >>> result = run(load_database("data/bundled"), "2025-07-31")      # doctest: +SKIP
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .audit import DEFAULT_SOBOL_N, Audit, audit as run_audit
 from .detection import Detection, Params, detect, encode
 from .indicators import INDICATORS, compute_indicators
 from .paths import OUTPUT_FILES
@@ -36,11 +39,12 @@ __all__ = [
     "QUASI_CLUSTER_COLUMNS",
     "run",
     "result_frames",
+    "audit_frames",
     "write_result",
 ]
 
 #: The stages :func:`run` reports to its ``progress`` callback, in order.
-STAGES: tuple[str, ...] = ("cut-off", "detection", "indicators", "ranking", "robustness")
+STAGES: tuple[str, ...] = ("cut-off", "detection", "indicators", "ranking", "robustness", "audit")
 #: ``progress(stage, done, total)``: called before each stage (done = stages finished so
 #: far) and once at the end with ``stage == "done"``.
 ProgressCallback = Callable[[str, int, int], None]
@@ -77,6 +81,10 @@ class Result:
     * ``db``: the counted database (after the cut-off);
     * ``assignments``, ``clusters``, ``indicators`` (``cluster`` column + the nine),
       ``ranking``, ``quasi_clusters``, ``robustness``: the six files;
+    * ``audit``: coherence, uncertainty, sensitivity, leave-one-out
+      (:class:`quantumclusters.audit.Audit`; ``None`` when the run skipped it), whose
+      ``uncertainty``, ``sensitivity``, ``coherence`` and ``correlations`` are the four
+      audit files;
     * ``detection``: intermediate steps of section 4 (DBSCAN labels, merges, candidates).
     """
 
@@ -92,6 +100,8 @@ class Result:
     draws: int = DEFAULT_DRAWS
     seed: int = DEFAULT_SEED
     detection: Detection | None = field(default=None, repr=False)
+    audit: Audit | None = field(default=None, repr=False)
+    sobol_n: int = DEFAULT_SOBOL_N
 
     def indicator_table(self) -> pd.DataFrame:
         """The indicators indexed by cluster name (the form :func:`rank_clusters` takes)."""
@@ -106,8 +116,15 @@ def run(
     seed: int = DEFAULT_SEED,
     scheme: Scheme = "uniform",
     progress: ProgressCallback | None = None,
+    sobol_n: int = DEFAULT_SOBOL_N,
+    audit: bool = True,
 ) -> Result:
-    """Run contract sections 2-7 on a validated database and return the :class:`Result`.
+    """Run contract sections 2-7 and the audit on a validated database and return the
+    :class:`Result`.
+
+    The audit (:func:`quantumclusters.audit.audit`: ``draws`` uncertainty draws, a Sobol'
+    design of base size ``sobol_n``, seeded with ``seed``) runs unless ``audit`` is False or
+    ``draws`` is 0 (a ranks-only run, as the book's reruns ask for).
 
     ``progress`` (off by default) is called as ``progress(stage, done, total)`` before each
     of :data:`STAGES` and with ``"done"`` at the end.
@@ -138,6 +155,9 @@ def run(
 
     report("robustness", 4, total)
     robust = robustness(table, draws=draws, seed=seed, scheme=scheme)
+
+    report("audit", 5, total)
+    audited = run_audit(table, draws=draws, sobol_n=sobol_n, seed=seed) if audit and draws > 0 else None
     report("done", total, total)
 
     indicators = table.reset_index()
@@ -155,12 +175,15 @@ def run(
         draws=draws,
         seed=seed,
         detection=detection,
+        audit=audited,
+        sobol_n=sobol_n,
     )
 
 
 def result_frames(result: Result) -> dict[str, pd.DataFrame]:
-    """The six section 8 files as frames, rows in their deterministic order."""
-    return {
+    """The output files as frames, rows in their deterministic order: the six of section 8,
+    then the audit's four when the run has an audit."""
+    frames = {
         "assignments.csv": result.assignments.sort_values("institution_id", kind="stable"),
         "clusters.csv": result.clusters.sort_values("cluster", kind="stable"),
         "indicators.csv": result.indicators.sort_values("cluster", kind="stable"),
@@ -168,10 +191,26 @@ def result_frames(result: Result) -> dict[str, pd.DataFrame]:
         "quasi_clusters.csv": result.quasi_clusters.sort_values("quasi_cluster", kind="stable"),
         "robustness.csv": result.robustness,
     }
+    if result.audit is not None:
+        frames.update(audit_frames(result.audit))
+    return frames
+
+
+def audit_frames(audit: Audit) -> dict[str, pd.DataFrame]:
+    """uncertainty.csv (by baseline rank, then cluster), sensitivity.csv (factors in the
+    order of :data:`quantumclusters.audit.FACTORS`), coherence.csv (dimensions in order)
+    and correlations.csv (the 9x9 matrix, an ``indicator`` column first)."""
+    return {
+        "uncertainty.csv": audit.uncertainty.sort_values(["baseline_rank", "cluster"], kind="stable"),
+        "sensitivity.csv": audit.sensitivity,
+        "coherence.csv": audit.coherence,
+        "correlations.csv": audit.correlations.reset_index(),
+    }
 
 
 def write_result(result: Result, out_dir: str | Path) -> list[Path]:
-    """Write the six CSV files of contract section 8 into ``out_dir`` (created if needed).
+    """Write the CSV files (:func:`result_frames`: the six of contract section 8 and the
+    audit's four) into ``out_dir`` (created if needed).
 
     Deterministic bytes: sorted rows, full-precision floats, UTF-8, ``"\\n"`` line endings.
     Returns the paths written.

@@ -2,14 +2,14 @@
 
 The engine (:mod:`quantumclusters.schema`, :mod:`~quantumclusters.detection`,
 :mod:`~quantumclusters.indicators`, :mod:`~quantumclusters.ranking`,
-:mod:`~quantumclusters.robustness`, :mod:`~quantumclusters.network`,
+:mod:`~quantumclusters.robustness`, :mod:`~quantumclusters.audit`, :mod:`~quantumclusters.network`,
 :mod:`~quantumclusters.derived`, :mod:`~quantumclusters.pipeline`,
 :mod:`~quantumclusters.cli`) computes clusters, indicators and rankings from records and
 never imports this subpackage. This subpackage turns a run into the book:
 
 * :mod:`.book` - the build runner (papermill, cache, jupyter-book);
 * :mod:`.notebook` - helpers the chapters share (load a run, format, safe Markdown);
-* :mod:`.plots`, :mod:`.maps` - the figures; :mod:`.display` - the tables;
+* :mod:`.plots`, :mod:`.maps`, :mod:`.audit_figures` - the figures; :mod:`.display` - the tables;
 * :mod:`.published`, :mod:`.fidelity` - the paper's own numbers and the comparison with
   them (never read by the ranking code).
 """

@@ -586,18 +586,39 @@ def detection_sensitivity(
     data_dir: str | Path | None = None,
 ) -> pd.DataFrame:
     """Rerun detection and ranking for every (eps_km, min_samples) pair (the quasi-cluster
-    pass keeps its own min_samples) and compare each ranking with ``result``'s.
+    pass keeps its own min_samples) and compare each with ``result`` by
+    :func:`quantumclusters.audit.compare_detection`.
 
     Columns: ``eps_km``, ``min_samples``, ``clusters`` (number found), ``shared`` (clusters
     with the same name in both runs), ``spearman`` (Spearman ρ of the overall ranks on the
     shared clusters; NaN with fewer than three shared or a constant ranking), ``baseline``
-    (True for the run's own parameters). The Monte Carlo part of each rerun is skipped
-    (``draws=0``): only the ranking is compared.
+    (True for the run's own parameters), then ``merged`` and ``disappeared`` (baseline
+    clusters whose members now lie mostly in another cluster, or in none) and
+    ``top10_changed``. The Monte Carlo and audit parts of each rerun are skipped
+    (``draws=0``): only the ranking is compared. The per-cluster detail (what merged into
+    what, the share of members retained) is :func:`detection_detail`.
     """
-    from scipy import stats
+    return _detection_grid(result, eps_grid, min_samples_grid, data_dir)[0]
 
-    base = result.ranking.set_index("cluster")["overall_rank"].astype(float)
-    rows = []
+
+def detection_detail(
+    result: Any,
+    eps_grid: Iterable[float],
+    min_samples_grid: Iterable[int],
+    *,
+    data_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Per setting and baseline cluster: ``eps_km``, ``min_samples``, ``cluster``,
+    ``status`` (kept / merged / disappeared), ``into``, ``retained_share``."""
+    return _detection_grid(result, eps_grid, min_samples_grid, data_dir)[1]
+
+
+def _detection_grid(
+    result: Any, eps_grid: Iterable[float], min_samples_grid: Iterable[int], data_dir: str | Path | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from quantumclusters.audit import compare_detection
+
+    rows, details = [], []
     for eps in eps_grid:
         for k in min_samples_grid:
             params = dataclasses.replace(result.params, eps_km=float(eps), min_samples=int(k))
@@ -605,16 +626,25 @@ def detection_sensitivity(
                 other = result
             else:
                 other = load(data_dir, pd.Timestamp(result.cutoff).date(), 0, result.seed, params)
-            ranks = other.ranking.set_index("cluster")["overall_rank"].astype(float)
-            shared = sorted(set(ranks.dropna().index) & set(base.dropna().index))
-            rho = float("nan")
-            if len(shared) >= 3:
-                a, b = base.loc[shared].to_numpy(), ranks.loc[shared].to_numpy()
-                if len(set(a)) > 1 and len(set(b)) > 1:
-                    rho = float(stats.spearmanr(a, b).statistic)
-            rows.append({"eps_km": float(eps), "min_samples": int(k), "clusters": len(other.clusters),
-                         "shared": len(shared), "spearman": rho, "baseline": params == result.params})
-    return pd.DataFrame(rows, columns=["eps_km", "min_samples", "clusters", "shared", "spearman", "baseline"])
+            summary, detail = compare_detection(result, other)
+            key = {"eps_km": float(eps), "min_samples": int(k)}
+            rows.append({**key, "clusters": len(other.clusters), "shared": summary["survived"],
+                         "spearman": summary["spearman"], "baseline": params == result.params,
+                         "merged": summary["merged"], "disappeared": summary["disappeared"],
+                         "top10_changed": summary["top10_changed"]})
+            details.append(detail.assign(**key))
+    columns = ["eps_km", "min_samples", "clusters", "shared", "spearman", "baseline", "merged", "disappeared",
+               "top10_changed"]
+    detail = pd.concat(details, ignore_index=True) if details else pd.DataFrame()
+    return pd.DataFrame(rows, columns=columns), detail
+
+
+def vintage_movement(earlier: Any, later: Any) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """:func:`quantumclusters.audit.vintage_movement` on two runs: the clusters present at
+    both cut-offs re-ranked among themselves at each, and the entrants and exits apart."""
+    from quantumclusters.audit import vintage_movement as engine_vintage_movement
+
+    return engine_vintage_movement(earlier.indicator_table(), later.indicator_table())
 
 
 def rank_movement(earlier: Any, later: Any) -> pd.DataFrame:
