@@ -137,3 +137,14 @@ def test_screenshot(page, tmp_path_factory: pytest.TempPathFactory) -> None:
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
     assert page.problems == [] and page.outside == []
+
+
+def test_download_of_the_result_files_resolves(page, explorer_page: Path) -> None:
+    import zipfile
+
+    href = page.get_attribute("a.qc-download[href$='.zip']", "href")
+    assert href, "no link to the result files"
+    target = (explorer_page.parent / href).resolve()
+    assert target.is_file(), f"{href} is not in the site"
+    with zipfile.ZipFile(target) as zf:
+        assert "datapackage.json" in zf.namelist() and "ranking.csv" in zf.namelist()

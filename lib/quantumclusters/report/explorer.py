@@ -34,6 +34,7 @@ __all__ = [
     "cluster_table",
     "reweight_tool",
     "Html",
+    "downloads_link",
 ]
 
 #: Plain-words names of the dimensions and indicators, for policy readers.
@@ -152,8 +153,7 @@ def cluster_table(result: Any, table_id: str = "explorer-clusters") -> Html:
         f'<span class="qc-hint">Click a column heading to sort by it; click again to reverse.</span></p>'
     )
     out.append(f'<table class="qc-table qc-sortable" id="{tid}">')
-    out.append("<caption>Every cluster: overall rank, dimension scores and ranks, indicator values and ranks "
-               "(lower score and rank = better)</caption>")
+    out.append("<caption>Every cluster and all its numbers (lower score and rank = better)</caption>")
     out.append('<thead><tr><th scope="col">Cluster</th>'
                + "".join(f'<th scope="col" class="qc-dim-{html.escape(dim)}">{html.escape(name)}</th>'
                          for name, dim, _, _ in cols)
@@ -229,3 +229,16 @@ def reweight_tool(result: Any, with_script: bool = True) -> Html:
         out.append(f"<script>{js}</script>")
     out.append("</div>")
     return Html("\n".join(out))
+
+
+def downloads_link(prefix: str = "../") -> Html:
+    """A link to the zip of the run's result files that the build puts at the site's root
+    (:mod:`quantumclusters.report.downloads`); ``prefix`` leads from the page to the root."""
+    from .downloads import ARCHIVE_NAME
+
+    href = html.escape(prefix + ARCHIVE_NAME)
+    return Html(
+        f'<p class="qc-downloads"><a class="qc-download" href="{href}" download>Download every result file of '
+        f"this run ({html.escape(ARCHIVE_NAME)})</a>: the six tables the engine writes, with a description of "
+        "every column, its unit, where the numbers come from and a checksum of each file.</p>"
+    )
