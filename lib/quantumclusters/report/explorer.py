@@ -19,7 +19,6 @@ import json
 from importlib import resources
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..indicators import INDICATORS
@@ -239,6 +238,6 @@ def downloads_link(prefix: str = "../") -> Html:
     href = html.escape(prefix + ARCHIVE_NAME)
     return Html(
         f'<p class="qc-downloads"><a class="qc-download" href="{href}" download>Download every result file of '
-        f"this run ({html.escape(ARCHIVE_NAME)})</a>: the six tables the engine writes, with a description of "
+        f"this run ({html.escape(ARCHIVE_NAME)})</a>: the six tables of the calculation, with a description of "
         "every column, its unit, where the numbers come from and a checksum of each file.</p>"
     )
