@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -27,6 +29,8 @@ __all__ = [
     "rank_label",
     "rank_labels",
     "rank_clusters",
+    "weighted_scores",
+    "weighted_ranking",
     "RANKING_COLUMNS",
 ]
 
@@ -129,6 +133,99 @@ def rank_clusters(indicators: pd.DataFrame) -> pd.DataFrame:
     indicators = indicator_table(indicators)
     scores = dimension_scores(indicator_ranks(indicators[list(INDICATORS)]))
     out = pd.DataFrame({"cluster": pd.Series(indicators.index, dtype="string")})
+    for part in ("overall", *DIMENSIONS):
+        ranks = rank_scores(scores[part])
+        out[f"{part}_rank"] = ranks.to_numpy()
+        out[f"{part}_label"] = rank_labels(ranks).to_numpy()
+    for part in ("overall", *DIMENSIONS):
+        out[f"{part}_score"] = scores[part].to_numpy(dtype=float)
+    out = out.sort_values(["overall_rank", "cluster"], kind="stable", na_position="last")
+    return out[list(RANKING_COLUMNS)].reset_index(drop=True)
+
+
+def _weight_vector(weights: Mapping[str, float] | Sequence[float] | None, names: Sequence[str], what: str) -> list[float]:
+    """Weights for ``names`` from a mapping (missing names weigh 1) or a sequence in the
+    order of ``names``; ``None``: all 1. Weights must be finite and non-negative."""
+    if weights is None:
+        out = [1.0] * len(names)
+    elif isinstance(weights, Mapping):
+        unknown = sorted(set(weights) - set(names))
+        if unknown:
+            raise KeyError(f"unknown {what} weight(s) {unknown}; known: {list(names)}")
+        out = [float(weights.get(n, 1.0)) for n in names]
+    else:
+        out = [float(w) for w in weights]
+        if len(out) != len(names):
+            raise ValueError(f"{len(out)} {what} weights given, {len(names)} expected")
+    for n, w in zip(names, out):
+        if not np.isfinite(w) or w < 0:
+            raise ValueError(f"{what} weight of {n} must be finite and non-negative, got {w}")
+    return out
+
+
+def _weighted_mean(parts: list[np.ndarray], weights: list[float]) -> np.ndarray:
+    """Row-wise sum(w * x) / sum(w) over the non-missing ``x``, summed part by part in the
+    given order; ``NaN`` where no part with a positive weight is available.
+
+    With all weights 1 this is exactly pandas' ``mean(axis=1, skipna=True)`` of the parts
+    (the same left-to-right sum of the available values, divided by their count), so equal
+    weights give bit-identical scores."""
+    n = len(parts[0]) if parts else 0
+    num = np.zeros(n, dtype=float)
+    den = np.zeros(n, dtype=float)
+    for x, w in zip(parts, weights):
+        present = ~np.isnan(x)
+        num = np.where(present, num + w * np.where(present, x, 0.0), num)
+        den = np.where(present, den + w, den)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def weighted_scores(
+    ranks: pd.DataFrame,
+    dimension_weights: Mapping[str, float] | Sequence[float] | None = None,
+    indicator_weights: Mapping[str, float] | Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """Weighted dimension and overall scores from the nine indicator ranks.
+
+    A dimension score is the weighted mean of the cluster's available indicator ranks in
+    that dimension (``indicator_weights``); the overall score is the weighted mean of the
+    available dimension scores (``dimension_weights``). A missing rank or score drops out
+    together with its weight; a part whose weights are all zero has no score. Columns: the
+    three dimensions, ``overall``. All weights 1 give :func:`dimension_scores` bit for bit.
+    """
+    dim_w = _weight_vector(dimension_weights, list(DIMENSIONS), "dimension")
+    ind_w = dict(zip(INDICATORS, _weight_vector(indicator_weights, list(INDICATORS), "indicator")))
+    out = pd.DataFrame(index=ranks.index)
+    for dim, cols in DIMENSIONS.items():
+        parts = [ranks[c].to_numpy(dtype=float) for c in cols]
+        out[dim] = _weighted_mean(parts, [ind_w[c] for c in cols])
+    out["overall"] = _weighted_mean([out[d].to_numpy(dtype=float) for d in DIMENSIONS], dim_w)
+    return out
+
+
+def weighted_ranking(
+    indicators: pd.DataFrame,
+    dimension_weights: Mapping[str, float] | Sequence[float] | None = None,
+    indicator_weights: Mapping[str, float] | Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """The ranking with weights: :func:`rank_clusters` with the means replaced by weighted
+    means (:func:`weighted_scores`), then the same rounding to 9 decimals and min-rank rule.
+
+    ``dimension_weights`` / ``indicator_weights``: a mapping by dimension / indicator name
+    (names left out weigh 1) or a sequence in the order of :data:`DIMENSIONS` /
+    :data:`~quantumclusters.indicators.INDICATORS`; ``None``: equal weights, which give
+    exactly :func:`rank_clusters` (ties included). Weights need not sum to 1. Same columns
+    and row order as :func:`rank_clusters`.
+    """
+    indicators = indicator_table(indicators)
+    scores = weighted_scores(indicator_ranks(indicators[list(INDICATORS)]), dimension_weights, indicator_weights)
+    return _ranking_frame(indicators.index, scores)
+
+
+def _ranking_frame(clusters: pd.Index, scores: pd.DataFrame) -> pd.DataFrame:
+    """ranking.csv from scores per part (``overall`` and the dimensions)."""
+    out = pd.DataFrame({"cluster": pd.Series(clusters, dtype="string")})
     for part in ("overall", *DIMENSIONS):
         ranks = rank_scores(scores[part])
         out[f"{part}_rank"] = ranks.to_numpy()

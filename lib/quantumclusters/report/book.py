@@ -738,6 +738,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if separate:
         _write_pruned_toc(out_dir)
+    from . import downloads  # the run's result files, copied to the site's root (html_extra_path)
+
+    downloads.write_downloads(
+        out_dir / "_build" / "downloads", data_path, str(params.get("cutoff", DEFAULT_PARAMETERS["cutoff"])),
+        int(params.get("draws", DEFAULT_DRAWS)), int(params.get("seed", DEFAULT_SEED)), fingerprint,
+    )
     t1 = time.perf_counter()
     print("building HTML with jupyter-book ...", file=sys.stderr)
     code, index, problems = build_html(out_dir, incremental=args.incremental)
