@@ -26,6 +26,7 @@ __all__ = [
     "takeaways",
     "recommendations",
     "front_ranking",
+    "overall_ranks_matching",
     "citation_text",
 ]
 
@@ -266,12 +267,24 @@ class _Wrapped:
         return repr(self.inner)
 
 
+def overall_ranks_matching(result: Any) -> int:
+    """How many clusters of the paper's ranking (Table A) have the same overall rank in
+    the run (ties included: ``12=`` must be ``12=``)."""
+    from quantumclusters.report import notebook
+
+    paper = notebook.published_table("table_a")[["cluster", "overall_label"]]
+    run = _ranking(result)[["cluster", "overall_label"]]
+    both = paper.merge(run, on="cluster", suffixes=("_paper", "_run"))
+    return int((both["overall_label_paper"].astype(str).str.strip()
+                == both["overall_label_run"].astype(str).str.strip()).sum())
+
+
 def citation_text() -> str:
     """The citation of the paper and of this book, as Markdown."""
     return (
-        "**The paper.** ECIPE (European Centre for International Political Economy) (2025). "
-        "*Quantum Clusters: Ranking the World's Deep-Tech Epicentres*. ECIPE Occasional Paper "
-        "No. 15/2025. Brussels: ECIPE.\n\n"
+        "**The paper.** Erixon, F., Dugo, A., Pandya, D. and Sisto, E. (2025). *Quantum Clusters: "
+        "Ranking the World's Deep-Tech Epicentres*. ECIPE Occasional Paper No. 15/2025. Brussels: "
+        "European Centre for International Political Economy (ECIPE).\n\n"
         "**This book.** *Quantum Clusters, executable: an open reproduction of ECIPE Occasional "
         "Paper 15/2025* (software and book, version of the repository you are reading). The "
         "machine-readable citation is in the `CITATION.cff` file at the root of the repository; "
