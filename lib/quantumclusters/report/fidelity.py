@@ -27,6 +27,7 @@ prints ``Fidelity: N of M published numbers reproduced`` and the misses; it exit
 from __future__ import annotations
 
 import argparse
+import collections
 import math
 import re
 import sys
@@ -551,11 +552,93 @@ def _has(values: pd.Series) -> pd.Series:
 # stated numbers
 
 
+
+#: Plain words for the keys that appear inside a stated number's metric (what the reader
+#: sees beside a quote that states several numbers).
+_KEY_WORDS: dict[str, str] = {
+    "overall": "overall",
+    "market_orientation": "Market Orientation",
+    "collaboration_intensity": "Collaboration Intensity",
+    "ecosystem_maturity": "Ecosystem Maturity",
+    "total_funding_usd": "total funding",
+    "startup_funding_to_gdp": "startup funding relative to GDP",
+    "industry_collaborations_per_tn_gdp": "industry collaborations relative to GDP",
+    "collaborations": "collaborations",
+    "external_share": "share of collaborations outside the cluster",
+    "brokerage": "bridging role",
+    "institutions_per_million": "institutions per million people",
+    "spinouts_per_research_institution": "spinouts per research institution",
+    "startups_per_institution": "startups per institution",
+    "institutions": "institutions",
+    "startups": "startups",
+    "research_institutions": "research institutions",
+    "ecosystem_value_usd": "startup ecosystem value",
+    "cluster_min_combined_usd": "combined funding threshold",
+    "cluster_min_funded_startups": "number of funded startups",
+    "cluster_min_single_usd": "single-startup funding threshold",
+    "eps_km": "search radius",
+    "min_samples": "minimum institutions in a group",
+    "min_institutions": "minimum institutions",
+    "merge_km": "merge distance",
+    "merge_min_links": "minimum links to merge",
+    "merge_min_share": "minimum share of links to merge",
+    "quasi_min_collaborations": "quasi-cluster minimum collaborations",
+    "quasi_min_institutions": "quasi-cluster minimum institutions",
+    "major_min_gdp_usd": "GDP threshold of major clusters",
+    "draws": "number of draws",
+    "any": "any partner",
+    "both": "both partners",
+    "one": "one partner",
+    "@english": "the US, the UK, Canada and Australia",
+    "@asia": "Asia",
+    "@east_asia": "East Asia",
+    "@east_asia_non_china": "East Asia outside China",
+    "@europe": "Europe",
+    "@north_america": "North America",
+    "@major": "major clusters",
+    "@outside_us_europe_china": "outside the US, Europe and China",
+}
+
+
+def metric_words(metric: str) -> str:
+    """What a stated number's metric is about, in plain words (the clusters, countries,
+    regions and indicators it names), for telling apart the numbers of one quote:
+    ``count_top15[overall][@country:Israel]`` → ``overall, Israel``."""
+    try:
+        head, args, member = _parse(metric)
+    except MetricError:
+        return ""
+    words: list[str] = []
+    for arg in args:
+        for part in arg.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            key, _, value = part.partition(":")
+            if key in ("@country", "@region"):
+                words.append(value)
+            elif key in ("@top10", "@after10"):
+                words.append(("top 10 on " if key == "@top10" else "after the top 10 on ") + _KEY_WORDS.get(value, value))
+            elif part in _KEY_WORDS:
+                words.append(_KEY_WORDS[part])
+            elif re.fullmatch(r"[a-z_0-9=.]+", part):
+                continue  # an internal key without plain words: left out
+            else:
+                words.append(part)  # a cluster, an institution or a year
+    if member:
+        words.append(member)
+    if not words:
+        words.append(head.replace("_", " "))
+    return ", ".join(dict.fromkeys(words))
+
+
 def stated_items(result: Result, published_dir: str | Path | None = None, view: _View | None = None) -> list[FidelityItem]:
     """One item per stated number whose ``check`` is ``yes`` or ``param``."""
     v = view or _View(result, published_dir)
     items = []
-    for s in pub.stated_number_records(published_dir):
+    records = [s for s in pub.stated_number_records(published_dir) if s.check != "context"]
+    shared = collections.Counter(s.quote for s in records)  # quotes stating several numbers
+    for s in records:
         if s.check == "context":
             continue
         try:
@@ -579,7 +662,7 @@ def stated_items(result: Result, published_dir: str | Path | None = None, view: 
                 id=s.id,
                 kind="stated",
                 section=s.section,
-                description=f"{s.quote} [{s.metric}]",
+                description=f"{s.quote} ({metric_words(s.metric)})" if shared[s.quote] > 1 else s.quote,
                 published=s.value,
                 recomputed=value,
                 tolerance=tol,

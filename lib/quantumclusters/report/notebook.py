@@ -372,10 +372,10 @@ def stated_numbers(result: Any, sections: Iterable[str], *, caption: str, csv_na
     wanted = set(sections)
     items = [i for i in _stated_items(result) if i.section in wanted]
     rows = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for i in items:
-        key = i.description if i.description not in seen else f"{i.description} ({i.id})"
-        seen.add(key)
+        seen[i.description] = seen.get(i.description, 0) + 1
+        key = i.description if seen[i.description] == 1 else f"{i.description} (number {seen[i.description]} of this passage)"
         rows.append(
             {
                 "Statement": key,
