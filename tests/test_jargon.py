@@ -24,7 +24,8 @@ REPORT = sorted((ROOT / "lib" / "quantumclusters" / "report").glob("*.py"))
 #: (pattern, why) pairs: any match in reader-facing text is a failure.
 FORBIDDEN: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\[[a-z_@0-9]+\["), "a metric key such as [count_top15[overall]...]"),
-    (re.compile(r"contract\s+(section|§)", re.I), "a reference to the internal contract"),
+    (re.compile(r"contract\s+(section|§)|\bthe contract's\b", re.I), "a reference to the internal contract"),
+    (re.compile(r"\binconsistency [a-z0-9]+_[a-z0-9_]+"), "an internal identifier of an inconsistency"),
     (re.compile(r"\b[a-z_]+\.csv\b"), "a data file name in prose"),
     (re.compile(r"\balso_tier1\b|\becosystem_value_synthetic\b"), "a column name"),
     (re.compile(r"`synthetic`|`source`|\bsynthetic column\b|\bcolumn of the areas file\b|\bareas file\b", re.I),
@@ -118,10 +119,11 @@ def test_figure_labels_are_words(path: Path) -> None:
 def test_the_scanner_can_fail() -> None:
     bad = (
         "Of the top 15, [count_top15[overall][@english]] are English-speaking (contract section 5). "
-        "The `synthetic` column of aliases.csv says so, and also_tier1 marks the rest."
+        "The `synthetic` column of aliases.csv says so, and also_tier1 marks the rest "
+        "(see inconsistency wuhu_in_both_tiers)."
     )
     found = " ".join(problems(bad))
-    for what in ("metric key", "contract", "data file name", "column name", "named in prose"):
+    for what in ("metric key", "contract", "data file name", "column name", "named in prose", "identifier"):
         assert what in found, what
     assert problems("Cite the paper; see CITATION.cff and the LICENSE file.") == []
     assert problems("Cambridge leads the ranking; 10 of the top 15 are English-speaking.") == []

@@ -653,7 +653,7 @@ def stated_items(result: Result, published_dir: str | Path | None = None, view: 
         else:
             status = "miss"
         if s.inconsistency and not note:
-            note = f"see inconsistency {s.inconsistency}"
+            note = "the paper contradicts itself here: see the list of the paper's inconsistencies"
         tol = s.interval
         if not math.isnan(s.project_low):
             tol += f"; documented choice [{s.project_low:.6g}, {s.project_high:.6g}]"
@@ -739,7 +739,7 @@ class _Tables:
                 self.add(f"table_{n}.{_slug(c)}", section, f"{c}: {dim.replace('_', ' ')} rank label",
                          row["rank_label"], got, got == row["rank_label"],
                          choice=differs and got == table_a_label,
-                         note="Table A gives " + str(table_a_label) + " (see inconsistency table5_ranks_vs_table_a)"
+                         note="Table A gives " + str(table_a_label) + " (the paper contradicts itself: see its inconsistencies in the fidelity chapter)"
                          if differs else "")  # fmt: skip
 
     # Table 2 --------------------------------------------------------------------------
@@ -825,7 +825,7 @@ class _Tables:
             wuhan = row["origin_type"] == "University spinout" and origin_type == "Research spinout" and q == "Wuhan"
             self.add(f"table_7.{slug}.origin_type", "Table 7", f"{q}: type of origin", row["origin_type"], origin_type,
                      origin_type == row["origin_type"], choice=wuhan,
-                     note="see inconsistency wuhan_origin_type" if q == "Wuhan" else "")  # fmt: skip
+                     note="the paper contradicts itself here: see its inconsistencies in the fidelity chapter" if q == "Wuhan" else "")  # fmt: skip
         tier1 = set(t7["quasi_cluster"])
         for _, row in t8.iterrows():
             q = row["quasi_cluster"]
@@ -835,12 +835,12 @@ class _Tables:
             also1 = bool(row["also_tier1"]) or q in tier1
             self.add(f"table_8.{slug}.tier", "Table 8", f"{q}: a Tier 2 quasi-cluster", "2", tier, tier == "2",
                      choice=also1 and tier == "1",
-                     note="also in Table 7: counted once, as Tier 1 (see inconsistency wuhu_in_both_tiers)" if also1 else "")  # fmt: skip
+                     note="also in Table 7: counted once, as Tier 1 (the paper lists it in both tiers)" if also1 else "")  # fmt: skip
             region = str(v.quasi.loc[q, "region"]) if found else _ABSENT
             contract = row["contract_region"]
             self.add(f"table_8.{slug}.region", "Table 8", f"{q}: region", row["region"], region, region == row["region"],
                      choice=contract != row["region"] and region == contract,
-                     note="the contract's country rule gives " + contract + " (see inconsistency swiss_quasi_under_eu)"
+                     note="the method's country rule gives " + contract + " (the paper contradicts itself: see its inconsistencies in the fidelity chapter)"
                      if contract != row["region"] else "")  # fmt: skip
         listed = tier1 | set(t8["quasi_cluster"])
         extra = sorted(set(v.quasi.index) - listed)

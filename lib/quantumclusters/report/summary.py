@@ -189,9 +189,10 @@ def key_findings(result: Any) -> Findings:
         ),
         Finding(
             "Money concentrates in the Bay Area",
-            "The San Francisco Bay Area attracts USD 6.2 billion, 29% of the funding raised by quantum "
-            "companies in clusters, far ahead of any other cluster.",
-            f"{bay} is the best-funded cluster with {_usd(bay_usd)}, {_pct(bay_share)} of the clusters' total.",
+            "The San Francisco Bay Area attracts USD 6.2 billion, 29% of quantum company funding, "
+            "far ahead of any other cluster.",
+            f"{bay} is the best-funded cluster with {_usd(bay_usd)}, {_pct(bay_share)} of the funding "
+            "raised in all clusters.",
             bay == "San Francisco Bay Area" and round(bay_share * 100) == 29,
         ),
         Finding(
