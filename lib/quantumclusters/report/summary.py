@@ -136,6 +136,16 @@ def _count_in(frame: pd.DataFrame, countries: Sequence[str]) -> int:
     return int(frame["country"].isin(list(countries)).sum())
 
 
+def _uk_among(top: pd.DataFrame) -> str:
+    """``"A, B and C; the other is D"``: the UK clusters of ``top`` first, then the others."""
+    uk = top.loc[top["country"] == "UK", "cluster"].tolist()
+    rest = top.loc[top["country"] != "UK", "cluster"].tolist()
+    text = _names(uk) if uk else "none"
+    if rest:
+        text += ("; the other is " if len(rest) == 1 else "; the others are ") + _names(rest)
+    return text
+
+
 def _funding_share_in_clusters(result: Any) -> float:
     """Share of all quantum company funding of the cut-off's year raised inside clusters."""
     from quantumclusters.report import plots
@@ -215,7 +225,7 @@ def key_findings(result: Any) -> Findings:
             "Four of the top five clusters on Ecosystem Maturity are British: Bristol–Bath, Cambridge, "
             "Oxford and Greater Glasgow.",
             f"{uk5} of the {len(eco5)} clusters ranked fifth or better on Ecosystem Maturity are in the UK "
-            f"({_names(eco5['cluster'])}).",
+            f"({_uk_among(eco5)}).",
             uk5 == 4,
         ),
         Finding(
@@ -381,7 +391,7 @@ def takeaways(result: Any, dimension: str) -> Findings:
                     "are in the UK, the fruit of years of strategy and investment in research and "
                     "commercialisation.",
                     f"{uk} of the {len(top5)} clusters ranked fifth or better are in the UK "
-                    f"({_names(top5['cluster'])}).", uk == 4),
+                    f"({_uk_among(top5)}).", uk == 4),
             Finding("Spinout efficiency in smaller clusters",
                     "Oxford, Cambridge, Glasgow, Bristol–Bath and Helsinki turn research institutions into "
                     "spinouts at exceptionally high rates.",
