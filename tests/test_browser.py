@@ -180,6 +180,24 @@ def test_every_table_and_figure_is_present(browser, committed_site: Path) -> Non
     assert FIGURES <= figures_seen, f"figures missing from the site: {sorted(FIGURES - figures_seen)}"
 
 
+def test_front_page_ranking_fits_1000px_without_sideways_scroll(browser, committed_site: Path) -> None:
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto((committed_site / "book" / "00_summary.html").as_uri(), wait_until="load")
+    info = page.evaluate(
+        """() => {
+            const w = document.querySelector('.qc-front-ranking .qc-table-wrap');
+            const t = document.querySelector('.qc-front-ranking table');
+            return {doc: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                    wrap: w ? w.scrollWidth - w.clientWidth : -1,
+                    rows: t ? t.tBodies[0].rows.length : 0,
+                    findings: document.querySelectorAll('ol.qc-findings > li').length};
+        }"""
+    )
+    page.close()
+    assert info["rows"] == 45 and info["doc"] <= 0 and 0 <= info["wrap"] <= 0, info
+    assert 5 <= info["findings"] <= 7, info
+
+
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

@@ -496,15 +496,14 @@ def _worker_main() -> None:
 
 
 def _prepare_out_dir(out_dir: Path) -> None:
-    """Give a separate book folder its own copy of the config, front page and styles."""
+    """Give a separate book folder its own copy of the config, plain Markdown pages and styles."""
     root = paths.repo_root()
     if out_dir.resolve() == root.resolve():
         return
     (out_dir / "book").mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / "_config.yml", out_dir / "_config.yml")
-    for name in ("index.md",):
-        if (root / "book" / name).is_file():
-            shutil.copy2(root / "book" / name, out_dir / "book" / name)
+    for page in sorted((root / "book").glob("*.md")):  # plain pages such as about_data.md
+        shutil.copy2(page, out_dir / "book" / page.name)
     static = root / "book" / "_static"
     if static.is_dir():
         shutil.copytree(static, out_dir / "book" / "_static", dirs_exist_ok=True)
@@ -527,9 +526,14 @@ def _write_pruned_toc(out_dir: Path) -> None:
 
     toc = yaml.safe_load((paths.repo_root() / "_toc.yml").read_text(encoding="utf-8"))
     present = {p.stem for p in (out_dir / "book").glob("*.ipynb")}
+    pages = {p.stem for p in (out_dir / "book").glob("*.md")}  # plain pages are kept, never run
+    root_stem = Path(str(toc.get("root", ""))).name
+    if root_stem and root_stem not in present | pages:  # e.g. a test's own chapters: a stand-in front page
+        _write_placeholder(out_dir / "book" / f"{root_stem}.ipynb", root_stem)
+        present.add(root_stem)
 
     def keep(entry: dict[str, Any]) -> bool:
-        return Path(entry["file"]).name in present
+        return Path(entry["file"]).name in present | pages
 
     parts = []
     listed: set[str] = set()
@@ -538,7 +542,7 @@ def _write_pruned_toc(out_dir: Path) -> None:
         listed.update(Path(c["file"]).name for c in part.get("chapters", []))
         if chapters:
             parts.append({**part, "chapters": chapters})
-    others = sorted(present - listed)
+    others = sorted(present - listed - {root_stem})
     if others:  # e.g. a test's own chapters
         parts.append({"caption": "Chapters", "chapters": [{"file": f"book/{s}"} for s in others]})
     toc["parts"] = parts

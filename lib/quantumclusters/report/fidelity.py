@@ -27,6 +27,7 @@ prints ``Fidelity: N of M published numbers reproduced`` and the misses; it exit
 from __future__ import annotations
 
 import argparse
+import collections
 import math
 import re
 import sys
@@ -614,11 +615,93 @@ def _has(values: pd.Series) -> pd.Series:
 # stated numbers
 
 
+
+#: Plain words for the keys that appear inside a stated number's metric (what the reader
+#: sees beside a quote that states several numbers).
+_KEY_WORDS: dict[str, str] = {
+    "overall": "overall",
+    "market_orientation": "Market Orientation",
+    "collaboration_intensity": "Collaboration Intensity",
+    "ecosystem_maturity": "Ecosystem Maturity",
+    "total_funding_usd": "total funding",
+    "startup_funding_to_gdp": "startup funding relative to GDP",
+    "industry_collaborations_per_tn_gdp": "industry collaborations relative to GDP",
+    "collaborations": "collaborations",
+    "external_share": "share of collaborations outside the cluster",
+    "brokerage": "bridging role",
+    "institutions_per_million": "institutions per million people",
+    "spinouts_per_research_institution": "spinouts per research institution",
+    "startups_per_institution": "startups per institution",
+    "institutions": "institutions",
+    "startups": "startups",
+    "research_institutions": "research institutions",
+    "ecosystem_value_usd": "startup ecosystem value",
+    "cluster_min_combined_usd": "combined funding threshold",
+    "cluster_min_funded_startups": "number of funded startups",
+    "cluster_min_single_usd": "single-startup funding threshold",
+    "eps_km": "search radius",
+    "min_samples": "minimum institutions in a group",
+    "min_institutions": "minimum institutions",
+    "merge_km": "merge distance",
+    "merge_min_links": "minimum links to merge",
+    "merge_min_share": "minimum share of links to merge",
+    "quasi_min_collaborations": "quasi-cluster minimum collaborations",
+    "quasi_min_institutions": "quasi-cluster minimum institutions",
+    "major_min_gdp_usd": "GDP threshold of major clusters",
+    "draws": "number of draws",
+    "any": "any partner",
+    "both": "both partners",
+    "one": "one partner",
+    "@english": "the US, the UK, Canada and Australia",
+    "@asia": "Asia",
+    "@east_asia": "East Asia",
+    "@east_asia_non_china": "East Asia outside China",
+    "@europe": "Europe",
+    "@north_america": "North America",
+    "@major": "major clusters",
+    "@outside_us_europe_china": "outside the US, Europe and China",
+}
+
+
+def metric_words(metric: str) -> str:
+    """What a stated number's metric is about, in plain words (the clusters, countries,
+    regions and indicators it names), for telling apart the numbers of one quote:
+    ``count_top15[overall][@country:Israel]`` → ``overall, Israel``."""
+    try:
+        head, args, member = _parse(metric)
+    except MetricError:
+        return ""
+    words: list[str] = []
+    for arg in args:
+        for part in arg.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            key, _, value = part.partition(":")
+            if key in ("@country", "@region"):
+                words.append(value)
+            elif key in ("@top10", "@after10"):
+                words.append(("top 10 on " if key == "@top10" else "after the top 10 on ") + _KEY_WORDS.get(value, value))
+            elif part in _KEY_WORDS:
+                words.append(_KEY_WORDS[part])
+            elif re.fullmatch(r"[a-z_0-9=.]+", part):
+                continue  # an internal key without plain words: left out
+            else:
+                words.append(part)  # a cluster, an institution or a year
+    if member:
+        words.append(member)
+    if not words:
+        words.append(head.replace("_", " "))
+    return ", ".join(dict.fromkeys(words))
+
+
 def stated_items(result: Result, published_dir: str | Path | None = None, view: _View | None = None) -> list[FidelityItem]:
     """One item per stated number whose ``check`` is ``yes`` or ``param``."""
     v = view or _View(result, published_dir)
     items = []
-    for s in pub.stated_number_records(published_dir):
+    records = [s for s in pub.stated_number_records(published_dir) if s.check != "context"]
+    shared = collections.Counter(s.quote for s in records)  # quotes stating several numbers
+    for s in records:
         if s.check == "context":
             continue
         try:
@@ -633,7 +716,7 @@ def stated_items(result: Result, published_dir: str | Path | None = None, view: 
         else:
             status = "miss"
         if s.inconsistency and not note:
-            note = f"see inconsistency {s.inconsistency}"
+            note = "the paper contradicts itself here: see the list of the paper's inconsistencies"
         tol = s.interval
         if not math.isnan(s.project_low):
             tol += f"; documented choice [{s.project_low:.6g}, {s.project_high:.6g}]"
@@ -642,7 +725,7 @@ def stated_items(result: Result, published_dir: str | Path | None = None, view: 
                 id=s.id,
                 kind="stated",
                 section=s.section,
-                description=s.quote,
+                description=f"{s.quote} ({metric_words(s.metric)})" if shared[s.quote] > 1 else s.quote,
                 published=s.value,
                 recomputed=value,
                 tolerance=tol,
@@ -721,7 +804,7 @@ class _Tables:
                 self.add(f"table_{n}.{_slug(c)}", section, f"{c}: {dim.replace('_', ' ')} rank label",
                          row["rank_label"], got, got == row["rank_label"],
                          choice=differs and got == table_a_label,
-                         note="Table A gives " + str(table_a_label) + " (see inconsistency table5_ranks_vs_table_a)"
+                         note="Table A gives " + str(table_a_label) + " (the paper contradicts itself: see its inconsistencies in the fidelity chapter)"
                          if differs else "")  # fmt: skip
 
     # Table 2 --------------------------------------------------------------------------
@@ -802,7 +885,7 @@ class _Tables:
             wuhan = row["origin_type"] == "University spinout" and origin_type == "Research spinout" and q == "Wuhan"
             self.add(f"table_7.{slug}.origin_type", "Table 7", f"{q}: type of origin", row["origin_type"], origin_type,
                      origin_type == row["origin_type"], choice=wuhan,
-                     note="see inconsistency wuhan_origin_type" if q == "Wuhan" else "")  # fmt: skip
+                     note="the paper contradicts itself here: see its inconsistencies in the fidelity chapter" if q == "Wuhan" else "")  # fmt: skip
         tier1 = set(t7["quasi_cluster"])
         for _, row in t8.iterrows():
             q = row["quasi_cluster"]
@@ -812,12 +895,12 @@ class _Tables:
             also1 = bool(row["also_tier1"]) or q in tier1
             self.add(f"table_8.{slug}.tier", "Table 8", f"{q}: a Tier 2 quasi-cluster", "2", tier, tier == "2",
                      choice=also1 and tier == "1",
-                     note="also in Table 7: counted once, as Tier 1 (see inconsistency wuhu_in_both_tiers)" if also1 else "")  # fmt: skip
+                     note="also in Table 7: counted once, as Tier 1 (the paper lists it in both tiers)" if also1 else "")  # fmt: skip
             region = str(v.quasi.loc[q, "region"]) if found else _ABSENT
             contract = row["contract_region"]
             self.add(f"table_8.{slug}.region", "Table 8", f"{q}: region", row["region"], region, region == row["region"],
                      choice=contract != row["region"] and region == contract,
-                     note="the contract's country rule gives " + contract + " (see inconsistency swiss_quasi_under_eu)"
+                     note="the method's country rule gives " + contract + " (the paper contradicts itself: see its inconsistencies in the fidelity chapter)"
                      if contract != row["region"] else "")  # fmt: skip
         listed = tier1 | set(t8["quasi_cluster"])
         extra = sorted(set(v.quasi.index) - listed)

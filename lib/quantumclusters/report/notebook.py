@@ -40,6 +40,8 @@ __all__ = [
     "glue_figure",
     "cutoff_text",
     "describe_run",
+    "synthetic_share",
+    "synthetic_sentence",
 ]
 
 from ..schema import DEFAULT_DRAWS, DEFAULT_SEED, DISCLOSED_FUNDING_KINDS, RESEARCH_TYPES  # noqa: E402
@@ -272,14 +274,46 @@ def cutoff_text(result: Any) -> str:
     return f"{ts.day} {ts.strftime('%B %Y')}"
 
 
+def synthetic_share(frame: pd.DataFrame) -> float | None:
+    """Share of the rows of ``frame`` marked synthetic (generated rather than real records),
+    or ``None`` when the table carries no such marking."""
+    if "synthetic" not in frame.columns or not len(frame):
+        return None
+    return float(frame["synthetic"].astype(str).str.strip().str.lower().isin(["true", "1", "yes"]).mean())
+
+
+def synthetic_sentence(db: Any) -> str:
+    """A plain-words sentence on how much of each record table is synthetic, or ``""`` when
+    nothing is marked synthetic (no marking, or every row marked real)."""
+    parts = []
+    for table, words in (("institutions", "institutions"), ("funding", "funding events"),
+                         ("collaborations", "collaborations")):
+        share = synthetic_share(getattr(db, table))
+        if share:
+            shown = "all" if share == 1 else ("under 1%" if share < 0.01 else f"{share:.0%}")
+            parts.append(f"{shown} of the {words}")
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return (f" In this database {listed} are synthetic: generated to reproduce the paper's ranking, "
+            "not real records (see [About the data](about_data.html)).")
+
+
 def describe_run(result: Any, data_dir: str | Path | None = None) -> Any:
-    """One Markdown paragraph: which database, which cut-off, how many records counted and
-    how many clusters and quasi-clusters the run found (all values computed)."""
+    """One Markdown paragraph: which database, which cut-off, how many records counted, how
+    many clusters and quasi-clusters the run found, and how much of each record table is
+    synthetic (all values computed)."""
     from quantumclusters import paths
 
     path = _resolve(data_dir)
     rel = paths.relative_to_root(path)
-    where = f"the database in `{rel}`" if rel else "a database outside the repository"
+    bundled = _resolve(None)
+    if path == bundled:
+        where = "the database bundled with this book"
+    elif rel:
+        where = f"the database in the folder {esc(rel)}"
+    else:
+        where = "a database outside the repository"
     db = result.db
     text = (
         f"This chapter ran on {where} at the cut-off **{cutoff_text(result)}**: "
@@ -288,9 +322,7 @@ def describe_run(result: Any, data_dir: str | Path | None = None) -> Any:
         f"**{plural(len(result.clusters), 'cluster')}** and "
         f"**{plural(len(result.quasi_clusters), 'quasi-cluster')}**."
     )
-    if "synthetic" in db.institutions.columns:
-        synthetic = db.institutions["synthetic"].astype(str).str.lower().eq("true").mean()
-        text += f" {synthetic:.0%} of the institutions counted are marked synthetic in the database's `synthetic` column."
+    text += synthetic_sentence(db)
     return md(text)
 
 
@@ -360,10 +392,10 @@ def stated_numbers(result: Any, sections: Iterable[str], *, caption: str, csv_na
     wanted = set(sections)
     items = [i for i in _stated_items(result) if i.section in wanted]
     rows = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for i in items:
-        key = i.description if i.description not in seen else f"{i.description} ({i.id})"
-        seen.add(key)
+        seen[i.description] = seen.get(i.description, 0) + 1
+        key = i.description if seen[i.description] == 1 else f"{i.description} (number {seen[i.description]} of this passage)"
         rows.append(
             {
                 "Statement": key,

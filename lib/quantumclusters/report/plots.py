@@ -870,7 +870,7 @@ def figure_detection_sensitivity(grid: pd.DataFrame) -> Figure:
     mins = sorted(grid["min_samples"].unique())
     for ax, column, title, fmt, cmap in (
         (axes[0], "clusters", "Number of clusters", "{:.0f}", LinearSegmentedColormap.from_list("b", ["#f4f7fb", BLUE])),
-        (axes[1], "spearman", "Spearman ρ vs baseline (shared clusters)", "{:.2f}", RANK_CMAP.reversed()),
+        (axes[1], "spearman", "Rank agreement with the baseline (Spearman ρ)", "{:.2f}", RANK_CMAP.reversed()),
     ):
         m = grid.pivot_table(index="min_samples", columns="eps_km", values=column, aggfunc="first").reindex(index=mins, columns=eps)
         vals = m.to_numpy(dtype=float)
@@ -889,8 +889,8 @@ def figure_detection_sensitivity(grid: pd.DataFrame) -> Figure:
                 ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if lum < 0.5 else INK)
         ax.set_xticks(range(len(eps)), [f"{e:g}" for e in eps])
         ax.set_yticks(range(len(mins)), [f"{s:g}" for s in mins])
-        ax.set_xlabel("eps (km)")
-        ax.set_ylabel("min_samples")
+        ax.set_xlabel("Search radius (km)")
+        ax.set_ylabel("Minimum institutions in a group")
         ax.set_title(title, fontsize=10)
         ax.spines[["left", "bottom"]].set_visible(False)
     return fig
