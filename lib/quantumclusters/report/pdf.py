@@ -102,6 +102,19 @@ pre { white-space: pre-wrap; font-size: 8pt; }
 """
 
 
+#: The text width of an A4 page with the margins of PRINT_CSS (178 mm), in CSS pixels.
+CONTENT_WIDTH_PX = round(178 / 25.4 * 96)
+#: Shrinks every table (and other block) wider than the text to the text width, so that no
+#: column is cut off at the page's edge.
+FIT_WIDE = """() => {
+  const width = document.querySelector('.bd-article').clientWidth;
+  for (const el of document.querySelectorAll('table, .cell_output pre, .highlight pre')) {
+    const w = el.scrollWidth;
+    if (w > width + 1) { el.style.zoom = (width / w).toFixed(4); }
+  }
+}"""
+
+
 class PdfError(Exception):
     """A failure with a message meant for the user (printed without a traceback)."""
 
@@ -356,11 +369,12 @@ def write_pdf(
                         f"cannot start Chromium ({first}); install it with 'apt-get install chromium'"
                     ) from None
                 try:
-                    page = browser.new_page()
+                    page = browser.new_page(viewport={"width": CONTENT_WIDTH_PX, "height": 1000})
                     page.set_default_timeout(timeout_s * 1000)
                     page.route(re.compile(r"^(https?|wss?|ftp):"), lambda route: route.abort())
                     page.goto(source.as_uri(), wait_until="load")
                     page.emulate_media(media="print")
+                    page.evaluate(FIT_WIDE)
                     page.pdf(
                         path=str(out),
                         format="A4",
