@@ -173,7 +173,10 @@ def read_navigation(html_dir: Path) -> list[Part]:
     html_dir = Path(html_dir)
     front = _front_page(html_dir)
     soup = _soup(front)
-    title = soup.find("h1")
+    title = soup.select_one("article h1") or soup.find("h1")
+    if title is not None:
+        for link in title.select(".headerlink"):
+            link.decompose()
     front_title = _text(title) if title is not None else TITLE
     parts = [Part(None, [Chapter(front_title, front)])]
     nav = soup.select_one("nav.bd-docs-nav")
