@@ -150,3 +150,10 @@ def test_pdf_holds_every_chapter_title(site: Path, tmp_path: Path, entries: list
     starts = [next(i for i, p in enumerate(body) if p.lstrip().startswith(t)) for t in titles]
     assert starts == sorted(starts) and len(set(starts)) == len(starts), starts
     assert len(reader.pages) >= 2 + len(entries)
+    # the contents give each chapter's page, and the PDF's outline (bookmarks) lists it once
+    for title in titles:
+        m = re.search(re.escape(title) + r" (\d+)\b", pages[1])
+        assert m, f"no page number for {title!r} in the contents: {pages[1]!r}"
+        assert pages[int(m.group(1)) - 1].lstrip().startswith(title), f"{title!r} is not on page {m.group(1)}"
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert outline[2:] == ["Front page of the fake book", *titles], outline

@@ -65,6 +65,8 @@ _DROP = (
 
 PRINT_CSS = """
 @page { size: A4; margin: 18mm 16mm 18mm 16mm; }
+/* the theme's system-ui fonts make Chromium double every heading in the PDF's outline */
+html { --pst-font-family-base: sans-serif !important; --pst-font-family-heading: sans-serif !important; }
 html, body { background: #fff !important; }
 body { font-size: 10pt; line-height: 1.4; color: #111; margin: 0; }
 .bd-article { padding: 0 !important; max-width: none !important; }
@@ -83,7 +85,9 @@ body { font-size: 10pt; line-height: 1.4; color: #111; margin: 0; }
   letter-spacing: .04em; }
 .qc-toc ol { list-style: none; padding: 0; margin: 0; }
 .qc-toc li { margin: 0 0 2mm; font-size: 11pt; }
-.qc-toc a { color: #111; text-decoration: none; }
+.qc-toc a { color: #111; text-decoration: none; display: flex; justify-content: space-between;
+  gap: 6mm; border-bottom: 1px dotted #b8c0cc; }
+.qc-toc-page { min-width: 8mm; text-align: right; }
 section.qc-chapter { break-before: page; }
 h1 { font-size: 18pt; margin-top: 0; break-after: avoid; }
 h2 { font-size: 14pt; break-after: avoid; }
@@ -270,8 +274,18 @@ def _stylesheets(front: Path) -> list[str]:
     return sheets
 
 
-def print_html(parts: Sequence[Part], *, cutoff: str | None, today: _dt.date | None = None) -> str:
-    """One HTML document: cover, table of contents and every page's article in order."""
+def print_html(
+    parts: Sequence[Part],
+    *,
+    cutoff: str | None,
+    today: _dt.date | None = None,
+    page_numbers: Sequence[int] | None = None,
+) -> str:
+    """One HTML document: cover, table of contents and every page's article in order.
+
+    ``page_numbers`` (1-based, one per chapter) are shown in the table of contents; they are
+    known only once the document has been printed (:func:`write_pdf` prints twice).
+    """
     chapters = [c for p in parts for c in p.chapters]
     if not chapters:
         raise PdfError("the book has no pages to print")
@@ -299,12 +313,17 @@ def print_html(parts: Sequence[Part], *, cutoff: str | None, today: _dt.date | N
         "</section>",
         '<nav class="qc-toc"><h1>Contents</h1>',
     ]
+    numbers = iter(page_numbers) if page_numbers is not None and len(page_numbers) == len(chapters) else None
     for part in parts:
         if part.caption:
             out.append(f"<h2>{esc(part.caption)}</h2>")
         out.append("<ol>")
         for c in part.chapters:
-            out.append(f'<li><a href="#{_anchor(c.path)}">{esc(c.title)}</a></li>')
+            number = str(next(numbers)) if numbers is not None else "\u00a0"
+            out.append(
+                f'<li><a href="#{_anchor(c.path)}"><span>{esc(c.title)}</span>'
+                f'<span class="qc-toc-page">{number}</span></a></li>'
+            )
         out.append("</ol>")
     out.append("</nav>")
     for c in chapters:
@@ -322,6 +341,45 @@ FOOTER = (
     f"<span>{html.escape(TITLE)}</span>"
     '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>'
 )
+
+
+def _print(page: "Page", source: Path, out: Path) -> None:  # noqa: F821 - playwright's Page
+    """Load the print HTML ``source`` in ``page`` and print it to ``out``."""
+    page.goto(source.as_uri(), wait_until="load")
+    page.emulate_media(media="print")
+    page.evaluate(FIT_WIDE)
+    page.pdf(
+        path=str(out),
+        format="A4",
+        print_background=True,
+        prefer_css_page_size=True,
+        display_header_footer=True,
+        header_template="<span></span>",
+        footer_template=FOOTER,
+        outline=True,
+        tagged=True,
+    )
+
+
+def chapter_pages(pdf_file: Path, n_chapters: int) -> list[int] | None:
+    """The 1-based page on which each chapter starts, read from the PDF's outline.
+
+    The outline's top level is one entry per ``h1``: the cover, the contents, then one per
+    chapter. ``None`` when pypdf is missing or the outline has another shape (the contents
+    then go without page numbers).
+    """
+    try:
+        import pypdf
+    except ImportError:
+        return None
+    try:
+        reader = pypdf.PdfReader(str(pdf_file))
+        top = [item for item in reader.outline if not isinstance(item, list)]
+        if len(top) != 2 + n_chapters:
+            return None
+        return [reader.get_destination_page_number(item) + 1 for item in top[2:]]
+    except Exception:  # noqa: BLE001 - page numbers are a nicety, never a failure
+        return None
 
 
 def write_pdf(
@@ -375,20 +433,11 @@ def write_pdf(
                     page = browser.new_page(viewport={"width": CONTENT_WIDTH_PX, "height": 1000})
                     page.set_default_timeout(timeout_s * 1000)
                     page.route(re.compile(r"^(https?|wss?|ftp):"), lambda route: route.abort())
-                    page.goto(source.as_uri(), wait_until="load")
-                    page.emulate_media(media="print")
-                    page.evaluate(FIT_WIDE)
-                    page.pdf(
-                        path=str(out),
-                        format="A4",
-                        print_background=True,
-                        prefer_css_page_size=True,
-                        display_header_footer=True,
-                        header_template="<span></span>",
-                        footer_template=FOOTER,
-                        outline=True,
-                        tagged=True,
-                    )
+                    _print(page, source, out)
+                    numbers = chapter_pages(out, len(chapters))
+                    if numbers is not None:  # again, with page numbers in the contents
+                        source.write_text(print_html(parts, cutoff=cutoff, page_numbers=numbers), encoding="utf-8")
+                        _print(page, source, out)
                 finally:
                     browser.close()
         except PlaywrightError as error:
