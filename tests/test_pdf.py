@@ -74,7 +74,7 @@ def fake_site(root: Path, entries: list[tuple[str | None, str]]) -> Path:
         page.write_text(
             f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <link rel="stylesheet" href="{depth}_static/theme.css"><script src="{depth}_static/nothing.js"></script></head>
-<body><div class="bd-sidebar-primary">{nav_html if (nav_html := "".join(nav)) else ""}</div>
+<body><div class="bd-sidebar-primary">{"".join(nav)}</div>
 <main id="main-content"><div class="bd-header-article d-print-none"><button>menu</button></div>
 <article class="bd-article"><section id="s{i}">
 <h1>{html.escape(title)}<a class="headerlink" href="#s{i}">#</a></h1>

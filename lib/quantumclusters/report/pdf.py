@@ -20,6 +20,7 @@ import html
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -468,10 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     html_dir = Path(args.html) if args.html else paths.repo_root() / "_build" / "html"
     out = Path(args.out) if args.out else html_dir.resolve().parent / DEFAULT_NAME
+    start = time.perf_counter()
     try:
-        import time
-
-        start = time.perf_counter()
         written = write_pdf(html_dir, out, cutoff=args.cutoff, chromium=Path(args.chromium))
     except PdfError as error:
         print(f"error: {error}", file=sys.stderr)
