@@ -104,6 +104,8 @@ table.qc-table th, table.qc-table td { padding: 0.15em 0.4em; }
 thead { display: table-header-group; }
 a { color: inherit; text-decoration: none; }
 pre { white-space: pre-wrap; font-size: 8pt; }
+/* inline code without a border: a bordered box split by a page break leaves stray lines */
+code.literal, code { border: 0 !important; }
 """
 
 
