@@ -1,13 +1,14 @@
 # One command each, on a fresh machine (Debian, Python 3.11):
 #   make book   install everything, run every chapter with papermill and build the HTML book
 #   make test   install everything and run the whole test suite (unit, fidelity, nbval, browser)
+#   make pdf    print the built book (make book first) to _build/quantum-clusters.pdf
 PY      ?= python3.11
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SYSDEPS := chromium fonts-noto-cjk
 
-.PHONY: book test install sysdeps bench book-bench clean
+.PHONY: book test pdf install sysdeps bench book-bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (Python 3.11 is required)"; exit 1; }
@@ -34,6 +35,9 @@ book: $(STAMP)
 
 test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+
+pdf: $(STAMP) sysdeps
+	$(BIN)/python -m quantumclusters pdf
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rank.py

@@ -245,6 +245,50 @@ def test_internal_links_resolve(committed_site: Path) -> None:
     assert not broken, "\n".join(broken)
 
 
+def outside_requests(urls: list[str], site: Path) -> list[str]:
+    """The URLs of ``urls`` that leave the site: anything but file:// under ``site``, data:
+    and blob:."""
+    inside = site.resolve().as_uri().rstrip("/") + "/"
+    return [u for u in urls if not (u.startswith(inside) or u.startswith(("data:", "blob:")))]
+
+
+def test_outside_requests_are_recognised(tmp_path: Path) -> None:
+    site = tmp_path / "html"
+    ok = [(site / "book" / "a.html").as_uri(), "data:image/png;base64,AAAA", "blob:file:///x"]
+    bad = ["https://unpkg.com/thebe@0.8.2/lib/index.js", (tmp_path / "other.css").as_uri(),
+           (tmp_path / "html2" / "x.js").as_uri(), "http://localhost:8888/api/kernels"]
+    assert outside_requests(ok + bad, site) == bad
+
+
+def test_every_page_works_offline(browser, committed_site: Path) -> None:
+    """Every page, opened from file:// with the network switched off, requests nothing
+    outside the site (no fonts, CDN scripts, MathJax or thebe) and loads without errors."""
+    context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
+    leaks: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
+    try:
+        for path in html_pages(committed_site):
+            page = context.new_page()
+            urls: list[str] = []
+            problems: list[str] = []
+            page.on("request", lambda r: urls.append(r.url))
+            page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(path.as_uri(), wait_until="load")
+            page.wait_for_timeout(300)  # deferred and async scripts, fonts
+            page.close()
+            name = str(path.relative_to(committed_site))
+            assert urls, f"{name}: no request recorded (the recorder is broken)"
+            if outside_requests(urls, committed_site):
+                leaks[name] = outside_requests(urls, committed_site)
+            if problems:
+                errors[name] = problems
+    finally:
+        context.close()
+    assert not leaks, f"pages that request outside the site: {leaks}"
+    assert not errors, f"pages with errors offline: {errors}"
+
+
 def test_external_resources_are_not_loaded(committed_site: Path) -> None:
     """Everything the pages load is local (the book is read offline)."""
     offenders = []

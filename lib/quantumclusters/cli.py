@@ -1,4 +1,4 @@
-"""The command line: ``python -m quantumclusters {validate,rank,fidelity,build} ...``.
+"""The command line: ``python -m quantumclusters {validate,rank,fidelity,build,pdf} ...``.
 
 Exit status: 0 on success; 2 when the database breaks the contract (one ``error:`` line per
 problem on stderr) or the command line is wrong; 1 for any other failure (a clear one-line
@@ -59,6 +59,7 @@ DELEGATED = {
         "compare a run with the paper's published numbers",
     ),
     "build": ("quantumclusters.report.book", "run every chapter and build the HTML book"),
+    "pdf": ("quantumclusters.report.pdf", "print the built HTML book to one PDF"),
 }
 
 EXIT_OK = 0
