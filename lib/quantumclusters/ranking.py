@@ -132,15 +132,7 @@ def rank_clusters(indicators: pd.DataFrame) -> pd.DataFrame:
     ``indicators``: the nine indicators indexed by cluster (or with a ``cluster`` column)."""
     indicators = indicator_table(indicators)
     scores = dimension_scores(indicator_ranks(indicators[list(INDICATORS)]))
-    out = pd.DataFrame({"cluster": pd.Series(indicators.index, dtype="string")})
-    for part in ("overall", *DIMENSIONS):
-        ranks = rank_scores(scores[part])
-        out[f"{part}_rank"] = ranks.to_numpy()
-        out[f"{part}_label"] = rank_labels(ranks).to_numpy()
-    for part in ("overall", *DIMENSIONS):
-        out[f"{part}_score"] = scores[part].to_numpy(dtype=float)
-    out = out.sort_values(["overall_rank", "cluster"], kind="stable", na_position="last")
-    return out[list(RANKING_COLUMNS)].reset_index(drop=True)
+    return _ranking_frame(indicators.index, scores)
 
 
 def _weight_vector(weights: Mapping[str, float] | Sequence[float] | None, names: Sequence[str], what: str) -> list[float]:
