@@ -32,12 +32,12 @@ _LABEL = ("rank as printed in the paper, '=' when shared", None)
 _SCORE = ("mean of ranks (lower = better)", "rank")
 #: Meaning and unit of every column of the result files (unit None: none or text).
 FIELD_DOCS: dict[str, tuple[str, str | None]] = {
-    "institution_id": ("identifier of the institution in institutions.csv", None),
+    "institution_id": ("identifier of the institution in the institutions table", None),
     "status": ("cluster, quasi_cluster or outside", None),
     "group": ("name of the cluster or quasi-cluster the institution belongs to (empty if outside)", None),
     "cluster": ("cluster name (the metropolitan area's name)", None),
     "quasi_cluster": ("quasi-cluster name (the metropolitan area's name)", None),
-    "area_id": ("identifier of the metropolitan area in areas.csv", None),
+    "area_id": ("identifier of the metropolitan area in the areas table", None),
     "country": ("ISO 3166-1 alpha-2 country code", None),
     "region": ("world region", None),
     "tier": ("quasi-cluster tier (1: a startup with more than USD 5 million disclosed funding; 2: otherwise)", None),
@@ -64,6 +64,23 @@ FIELD_DOCS: dict[str, tuple[str, str | None]] = {
     "mc_median": ("median Spearman rho of the random-weight rankings vs the ranking", "correlation (-1 to 1)"),
     "mc_p05": ("5th percentile of the Spearman rho of the random-weight rankings", "correlation (-1 to 1)"),
     "mc_share_above_0_90": ("share of random-weight rankings with Spearman rho above 0.90", "fraction (0-1)"),
+    "cronbach_alpha": ("Cronbach's alpha of the dimension's three indicators (z-scores, population variances)", "coefficient"),
+    "pc1_share": ("share of the variance of the dimension's indicators carried by the first principal component", "fraction (0-1)"),
+    "complete_clusters": ("clusters with all three indicators of the dimension present", "count"),
+    "min_rho_indicator_dimension": ("smallest Spearman rho between an indicator and its dimension's score", "correlation (-1 to 1)"),
+    "weak_indicators": ("indicators whose Spearman rho with their dimension's score is below 0.3 (';'-separated)", None),
+    "negative_indicators": ("indicators whose Spearman rho with their dimension's score is negative (';'-separated)", None),
+    "indicator": ("indicator the row is about", None),
+    "baseline_rank": ("overall rank under the paper's method", "rank"),
+    "median_rank": ("median overall rank over the Monte Carlo draws of every modelling choice", "rank"),
+    "p05_rank": ("5th percentile of the overall rank over the draws", "rank"),
+    "p95_rank": ("95th percentile of the overall rank over the draws", "rank"),
+    "share_within_5": ("share of draws in which the cluster stays within 5 places of its baseline rank", "fraction (0-1)"),
+    "factor": ("modelling choice (input factor of the sensitivity analysis)", None),
+    "S1": ("first-order Sobol' index of the mean absolute rank shift", "fraction of variance"),
+    "S1_conf": ("half-width of the 95% bootstrap confidence interval of S1", "fraction of variance"),
+    "ST": ("total-effect Sobol' index of the mean absolute rank shift", "fraction of variance"),
+    "ST_conf": ("half-width of the 95% bootstrap confidence interval of ST", "fraction of variance"),
 }
 for _part in ("overall", "market_orientation", "collaboration_intensity", "ecosystem_maturity"):
     FIELD_DOCS[f"{_part}_rank"] = (f"{_part.replace('_', ' ')} {_RANK[0]}", _RANK[1])
@@ -77,6 +94,10 @@ _DESCRIPTIONS = {
     "ranking.csv": "Overall and dimension ranks, labels and scores of every cluster.",
     "quasi_clusters.csv": "The quasi-clusters found, with their tier.",
     "robustness.csv": "Rank correlations of the ranking with alternative methods and random weights.",
+    "coherence.csv": "Statistical coherence of each dimension: Cronbach's alpha, first-component share, weak indicators.",
+    "correlations.csv": "Spearman correlations between the nine indicators (9 x 9).",
+    "uncertainty.csv": "Each cluster's rank over Monte Carlo draws of every modelling choice: median, 5th-95th percentiles, share within 5 places.",
+    "sensitivity.csv": "Sobol' first-order and total-effect indices of each modelling choice on the mean absolute rank shift.",
 }
 
 
@@ -126,7 +147,7 @@ def datapackage(result: Any, files: dict[str, bytes], frames: dict[str, pd.DataF
         "name": "quantumclusters-results",
         "title": "Quantum Clusters, executable: the result files of one run",
         "description": (
-            "The six result files of the quantumclusters engine (an open reproduction of ECIPE Occasional "
+            f"The {len(files)} result files of the quantumclusters engine (an open reproduction of ECIPE Occasional "
             f"Paper 15/2025, 'Quantum Clusters'), run at the data cut-off {pd.Timestamp(result.cutoff).date()} "
             f"with {result.draws} Monte Carlo weight draws (seed {result.seed}). " + (
                 "PROVENANCE: the numbers are "
@@ -149,7 +170,7 @@ def datapackage(result: Any, files: dict[str, bytes], frames: dict[str, pd.DataF
 
 
 def archive_bytes(result: Any, bundled: bool = True) -> bytes:
-    """The zip of the six result files and ``datapackage.json`` (deterministic bytes);
+    """The zip of the result files and ``datapackage.json`` (deterministic bytes);
     ``bundled`` as in :func:`datapackage`."""
     from quantumclusters.pipeline import result_frames
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..indicators import INDICATORS
 from ..ranking import DIMENSIONS, indicator_ranks
+from .display import csv_provenance
 
 __all__ = [
     "DIMENSION_NAMES",
@@ -127,6 +128,8 @@ def _fmt(value: Any, kind: str) -> str:
     return f"{v:,.0f}" if a >= 100 else (f"{v:,.2f}" if a >= 1 else f"{v:.3g}")
 
 
+#: File name the explorer's table downloads as.
+_CSV_NAME = "explorer_clusters.csv"
 _KIND = {"total_funding_usd": "usd", "external_share": "share"}
 
 
@@ -174,10 +177,10 @@ def cluster_table(result: Any, table_id: str = "explorer-clusters") -> Html:
         for c in inds:
             frame[c] = values[c].to_numpy()
             frame[f"{c}_rank"] = ranks[c].to_numpy()
-    data = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    data = (csv_provenance() + frame.to_csv(index=False, lineterminator="\n")).encode("utf-8")
     uri = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
-    out.append(f'<p class="qc-table-foot"><a class="qc-download" href="{uri}" download="explorer_clusters.csv">'
-               "Download CSV (explorer_clusters.csv)</a></p>")
+    out.append(f'<p class="qc-table-foot"><a class="qc-download" href="{uri}" download="{_CSV_NAME}">'
+               "Download this table (CSV)</a></p>")
     out.append("</div>")
     return Html("\n".join(out))
 
