@@ -611,3 +611,77 @@ def test_merge_end_to_end_ring_around_a_core() -> None:
     db = make_db(ring + core, collaborations=collaboration_rows(pairs[:-1]))
     found = find_groups(db.institutions, db.collaborations, db.areas, min_samples=10)
     assert sorted(found.merged.unique().tolist()) == [0, 1]
+
+
+# --------------------------------------------------------------------------- naming votes
+
+
+def _ball_tree_nearest(points_deg: np.ndarray, centres_deg: np.ndarray, naming_km: float) -> np.ndarray:
+    """The reference: scikit-learn's haversine BallTree, nearest of k=2, equal distances to
+    the smaller index, within naming_km inclusive (the engine's rule before the k-d tree)."""
+    from sklearn.neighbors import BallTree
+
+    tree = BallTree(np.radians(centres_deg), metric="haversine")
+    k = min(2, len(centres_deg))
+    dist, idx = tree.query(np.radians(points_deg), k=k)
+    choice = idx[:, 0]
+    if k == 2:
+        choice = np.where(dist[:, 1] == dist[:, 0], np.minimum(idx[:, 0], idx[:, 1]), choice)
+    return np.where(dist[:, 0] <= naming_km / EARTH_RADIUS_KM, choice, -1)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_nearest_area_matches_the_haversine_ball_tree(seed: int) -> None:
+    # Random centres (some repeated exactly: equal distances) and points around them, some
+    # at exactly the 50 km boundary and some exactly midway between two centres.
+    from quantumclusters.detection import _nearest_area_index
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 40))
+    centres = np.column_stack([rng.uniform(-60, 70, m), rng.uniform(-180, 180, m)]).round(2)
+    if m > 3:
+        centres[1] = centres[0]  # two areas on the same centre: the smaller index wins
+    n = 400
+    base = centres[rng.integers(0, m, n)]
+    points = base + rng.normal(0, 0.4, (n, 2)) * rng.choice([0.0, 0.1, 1.0, 3.0], (n, 1))
+    points[:, 0] = points[:, 0].clip(-89, 89)
+    # points exactly 50 km north of a centre (the boundary, inclusive) and a hair beyond
+    on_edge = centres[rng.integers(0, m, 20)]
+    points[:20] = np.column_stack([on_edge[:, 0] + np.degrees(50.0 / EARTH_RADIUS_KM), on_edge[:, 1]])
+    points[20:40] = np.column_stack([on_edge[:, 0] + np.degrees(50.0 / EARTH_RADIUS_KM) * (1 + 1e-12), on_edge[:, 1]])
+    if m > 3:  # the midpoint of two centres on a meridian: equidistant
+        centres[3] = [centres[2, 0] + 0.5, centres[2, 1]]
+        points[40:50] = [centres[2, 0] + 0.25, centres[2, 1]]
+    areas = pd.DataFrame({"lat": centres[:, 0], "lon": centres[:, 1]})
+    got = _nearest_area_index(points[:, 0], points[:, 1], areas, 50.0)
+    assert np.array_equal(got, _ball_tree_nearest(points, centres, 50.0))
+
+
+def test_encode_reuses_the_loaders_links(example_db) -> None:
+    # The loader's resolved references, renumbered in id order, are what looking the ids
+    # up gives (and apply_cutoff keeps them in step with the rows it keeps).
+    import dataclasses
+
+    from quantumclusters.detection import encode
+    from quantumclusters.schema import apply_cutoff
+
+    for cutoff in ("2025-07-31", "2021-01-01", "2010-01-01"):
+        counted = apply_cutoff(example_db, cutoff)
+        assert counted.links is not None and counted.fitting_links() is not None
+        fast = encode(counted)
+        slow = encode(dataclasses.replace(counted, links=None))
+        for name in ("coll_a", "coll_b", "fund_pos"):
+            assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+        pd.testing.assert_frame_equal(fast.institutions, slow.institutions)
+
+
+def test_links_are_ignored_when_the_frames_change(example_db) -> None:
+    import dataclasses
+
+    from quantumclusters.detection import encode
+
+    changed = dataclasses.replace(example_db, collaborations=example_db.collaborations.iloc[::-1].reset_index(drop=True))
+    assert changed.links is not None and changed.fitting_links() is None
+    enc = encode(changed)
+    ids = enc.institutions["institution_id"].to_numpy(dtype=object)
+    assert (ids[enc.coll_a] == changed.collaborations["institution_a"].to_numpy(dtype=object)).all()

@@ -835,10 +835,36 @@ def test_blank_line_inside_a_file_is_reported_and_rows_keep_their_numbers(db_dir
     ]
 
 
-def test_blank_lines_at_the_end_are_ignored(db_dir: Path) -> None:
+def test_blank_lines_at_the_end_are_refused_with_their_rows(db_dir: Path) -> None:
+    # Nothing is dropped silently: blank lines at the end are refused like any other
+    # blank line, with their row numbers (the file has 104 data rows: rows 2-105).
     path = db_dir / "collaborations.csv"
     path.write_text(path.read_text(encoding="utf-8") + "\n\n,,,,,\n", encoding="utf-8")
-    assert len(load_database(db_dir).collaborations) == 104
+    assert [str(p) for p in problems_of(db_dir)] == [
+        "collaborations.csv, rows 106, 107, 108: row is blank: the file ends with 3 blank "
+        "lines (delete them)",
+    ]
+
+
+def test_one_blank_line_at_the_end_is_refused(db_dir: Path) -> None:
+    path = db_dir / "areas.csv"
+    n_rows = len(read_rows(path))  # header included: the blank line is row n_rows + 1
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert [str(p) for p in problems_of(db_dir)] == [
+        f"areas.csv, row {n_rows + 1}: row is blank: the file ends with a blank line (delete it)",
+    ]
+
+
+def test_blank_lines_inside_and_at_the_end_are_told_apart(db_dir: Path) -> None:
+    path = db_dir / "funding.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, "")  # row 3
+    path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    last = len(lines) + 1  # the trailing blank line
+    assert [str(p) for p in problems_of(db_dir)] == [
+        "funding.csv, row 3: row is blank (delete the empty line)",
+        f"funding.csv, row {last}: row is blank: the file ends with a blank line (delete it)",
+    ]
 
 
 @pytest.mark.parametrize("value", ["1500-01-01", "2300-12-31"])

@@ -57,7 +57,12 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
-from sklearn.neighbors import BallTree
+
+try:  # Arrow-backed text (pandas with pyarrow, a requirement) is sorted by Arrow
+    import pyarrow as pa
+    import pyarrow.compute as pc
+except ImportError:  # pragma: no cover
+    pa = pc = None
 
 from .regions import region_of
 from .schema import DISCLOSED_FUNDING_KINDS, RESEARCH_TYPES
@@ -224,11 +229,22 @@ def sort_institutions(institutions: pd.DataFrame) -> pd.DataFrame:
     """Institutions in ``institution_id`` order (contract section 4.1), fresh index.
 
     Identifiers are compared as Python strings (code point order)."""
-    ids = institutions["institution_id"]
-    if ids.is_monotonic_increasing:
+    order = _id_order(institutions["institution_id"])
+    if order is None:
         return institutions.reset_index(drop=True)
-    order = np.argsort(ids.to_numpy(dtype=object), kind="stable")
     return institutions.iloc[order].reset_index(drop=True)
+
+
+def _id_order(ids: pd.Series) -> np.ndarray | None:
+    """The stable order that sorts ``ids`` by code point (None when already sorted).
+
+    Arrow-backed text is sorted by Arrow (UTF-8 byte order is code point order), other
+    text as Python strings; both sorts are stable."""
+    if ids.is_monotonic_increasing:
+        return None
+    if pa is not None and getattr(ids.dtype, "storage", None) == "pyarrow" and not ids.hasnans:
+        return pc.sort_indices(pa.array(ids)).to_numpy().astype(np.int64)
+    return np.argsort(ids.to_numpy(dtype=object), kind="stable")
 
 
 def _id_index(ids: pd.Series | pd.Index) -> pd.Index:
@@ -243,14 +259,36 @@ def positions(ids: pd.Series | pd.Index, values: pd.Series) -> np.ndarray:
 
 
 def encode(db: Database) -> Encoded:
-    """The :class:`Encoded` form of a (counted) database."""
-    inst = sort_institutions(db.institutions)
-    index = _id_index(inst["institution_id"])  # one hash table for the three look-ups
+    """The :class:`Encoded` form of a (counted) database.
+
+    When the database carries the loader's resolved references
+    (:class:`~quantumclusters.schema.Links`, kept by ``apply_cutoff``), the positions are
+    those rows renumbered in ``institution_id`` order: no identifier is hashed again.
+    Otherwise the ids are looked up in one hash table."""
+    links = db.fitting_links()
+    if links is None:
+        inst = sort_institutions(db.institutions)
+        index = _id_index(inst["institution_id"])  # one hash table for the three look-ups
+        return Encoded(
+            institutions=inst,
+            coll_a=positions(index, db.collaborations["institution_a"]),
+            coll_b=positions(index, db.collaborations["institution_b"]),
+            fund_pos=positions(index, db.funding["institution_id"]),
+        )
+    order = _id_order(db.institutions["institution_id"])
+    n = len(db.institutions)
+    if order is None:
+        inst, sorted_row = db.institutions.reset_index(drop=True), np.arange(n, dtype=np.int64)
+    else:
+        inst = db.institutions.iloc[order].reset_index(drop=True)
+        sorted_row = np.empty(n, dtype=np.int64)
+        sorted_row[order] = np.arange(n, dtype=np.int64)
+    sorted_row = np.append(sorted_row, -1)  # row -1 (none) stays -1
     return Encoded(
         institutions=inst,
-        coll_a=positions(index, db.collaborations["institution_a"]),
-        coll_b=positions(index, db.collaborations["institution_b"]),
-        fund_pos=positions(index, db.funding["institution_id"]),
+        coll_a=sorted_row[links.coll_a],
+        coll_b=sorted_row[links.coll_b],
+        fund_pos=sorted_row[links.fund],
     )
 
 
@@ -716,18 +754,81 @@ def merge_groups(
 def _nearest_area_index(lat_deg: np.ndarray, lon_deg: np.ndarray, areas_sorted: pd.DataFrame, naming_km: float) -> np.ndarray:
     """Row in ``areas_sorted`` (sorted by area_id) of each point's nearest area centre
     within ``naming_km`` (inclusive), ``-1`` if none; equal distances: smaller area_id.
-    Computed once per distinct coordinate."""
+    Computed once per distinct coordinate (:func:`_nearest_areas`)."""
     if len(areas_sorted) == 0 or len(lat_deg) == 0:
         return np.full(len(lat_deg), -1, dtype=np.int64)
     codes, points = _distinct_points(lat_deg, lon_deg)
-    tree = BallTree(np.radians(areas_sorted[["lat", "lon"]].to_numpy(dtype=float)), metric="haversine")
-    k = min(2, len(areas_sorted))
-    dist, idx = tree.query(np.radians(points), k=k)
-    choice = idx[:, 0]
-    if k == 2:
-        choice = np.where(dist[:, 1] == dist[:, 0], np.minimum(idx[:, 0], idx[:, 1]), choice)
-    choice = np.where(dist[:, 0] <= km_to_radians(naming_km), choice, -1)
-    return choice[codes].astype(np.int64)
+    centres = np.radians(areas_sorted[["lat", "lon"]].to_numpy(dtype=float))
+    return _nearest_areas(np.radians(points), centres, km_to_radians(naming_km))[codes]
+
+
+#: Candidate area centres per point (chord order), and the relative margin within which
+#: a distance comparison is redone with the C library's functions (scikit-learn's).
+_NAMING_CANDIDATES = 3
+_NAMING_MARGIN = 1e-9
+
+
+def _nearest_areas(points: np.ndarray, centres: np.ndarray, limit: float) -> np.ndarray:
+    """Index of each point's nearest centre within the angle ``limit`` (inclusive), ``-1``
+    if none; equal distances: the smaller index. Points and centres are (lat, lon) radians.
+
+    The answer is that of ``BallTree(metric="haversine").query`` on the centres: a k-d tree
+    over unit vectors proposes the nearest centres by chord (chord order is great-circle
+    order, and only centres within the chord of ``limit`` are proposed); the distances are
+    then scikit-learn's haversine formula, evaluated with the C library's ``sin``/``cos``/
+    ``asin`` (:func:`_haversine_exact`) wherever a tie or the boundary is closer than
+    :data:`_NAMING_MARGIN`.
+    """
+    n, m = len(points), len(centres)
+    k = min(_NAMING_CANDIDATES, m)
+    bound = 2.0 * math.sin(0.5 * limit) * (1.0 + 1e-6)
+    tree = cKDTree(_unit_vectors_rad(centres[:, 0], centres[:, 1]))
+    _, idx = tree.query(_unit_vectors_rad(points[:, 0], points[:, 1]), k=k, distance_upper_bound=bound)
+    idx = np.asarray(idx, dtype=np.int64).reshape(n, k)
+    found = idx < m
+    safe = np.where(found, idx, 0)
+    dist = np.where(found, _haversine_rad(points[:, [0]], points[:, [1]], centres[safe, 0], centres[safe, 1]), np.inf)
+    close = _close_calls(dist, limit)
+    if close.any():
+        rows = np.flatnonzero(close)
+        exact = _haversine_exact(points[rows], centres[safe[rows]])
+        dist[rows] = np.where(found[rows], exact, np.inf)
+    best = dist.min(axis=1)
+    # the smallest index among the candidates at the best distance
+    tied = np.where(found & (dist == best[:, None]), idx, m)
+    choice = tied.min(axis=1)
+    return np.where(np.isfinite(best) & (best <= limit), choice, -1).astype(np.int64)
+
+
+def _haversine_rad(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """scikit-learn's haversine distance (radians) with NumPy's functions (broadcasting)."""
+    s0 = np.sin(0.5 * (lat1 - lat2))
+    s1 = np.sin(0.5 * (lon1 - lon2))
+    return 2.0 * np.arcsin(np.sqrt(s0 * s0 + np.cos(lat1) * np.cos(lat2) * s1 * s1))
+
+
+def _close_calls(dist: np.ndarray, limit: float) -> np.ndarray:
+    """Rows whose nearest distance is within the margin of ``limit`` or of the next one."""
+    ordered = np.sort(dist, axis=1)
+    best = ordered[:, 0]
+    with np.errstate(invalid="ignore"):  # inf - inf where no centre is near
+        near_limit = np.isfinite(best) & (np.abs(best - limit) <= _NAMING_MARGIN * limit)
+        if ordered.shape[1] < 2:
+            return near_limit
+        near_tie = np.isfinite(ordered[:, 1]) & (ordered[:, 1] - best <= _NAMING_MARGIN * np.maximum(best, 1e-300))
+    return near_limit | near_tie
+
+
+def _haversine_exact(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """scikit-learn's ``HaversineDistance`` operation for operation with ``math``: point
+    ``i`` (lat, lon radians) against each of its candidate centres ``centres[i, j]``."""
+    out = np.empty(centres.shape[:2])
+    for i, (la1, lo1) in enumerate(points.tolist()):
+        for j, (la2, lo2) in enumerate(centres[i].tolist()):
+            s0 = math.sin(0.5 * (la1 - la2))
+            s1 = math.sin(0.5 * (lo1 - lo2))
+            out[i, j] = 2.0 * math.asin(math.sqrt(s0 * s0 + math.cos(la1) * math.cos(la2) * s1 * s1))
+    return out
 
 
 def _sorted_areas(areas: pd.DataFrame) -> pd.DataFrame:

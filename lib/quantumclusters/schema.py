@@ -37,6 +37,13 @@ import numpy as np
 import pandas as pd
 import pycountry
 
+try:  # the columnar reader (requirements.txt); without it pandas' C reader is used
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+except ImportError:  # pragma: no cover - pyarrow is a requirement
+    pa = pc = pa_csv = None
+
 __all__ = [
     "FILES",
     "INSTITUTION_TYPES",
@@ -50,6 +57,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
     "Database",
+    "Links",
     "Problem",
     "DataValidationError",
     "load_database",
@@ -136,17 +144,48 @@ _TS_MAX = pd.Timestamp.max.floor("D")
 
 
 @dataclass(frozen=True)
+class Links:
+    """The institution references of a database, resolved once by the loader.
+
+    ``fund``, ``coll_a`` and ``coll_b`` hold, for each row of ``funding`` and of
+    ``collaborations``, the row of ``institutions`` its ``institution_id`` /
+    ``institution_a`` / ``institution_b`` names (int64; ``-1`` for none).
+    :func:`quantumclusters.detection.encode` reuses them instead of hashing the millions of
+    string ids again. ``tables`` are the three frames the rows refer to: the links hold
+    for a :class:`Database` only while it holds these very frames (:meth:`fits`).
+    """
+
+    fund: np.ndarray
+    coll_a: np.ndarray
+    coll_b: np.ndarray
+    tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+
+    def fits(self, db: "Database") -> bool:
+        """Whether ``db`` holds the institutions, funding and collaborations frames these
+        links were made for (the same objects, not equal copies)."""
+        inst, fund, coll = self.tables
+        return db.institutions is inst and db.funding is fund and db.collaborations is coll
+
+
+@dataclass(frozen=True)
 class Database:
     """The four tables of a validated database (see the module docstring for dtypes).
 
     Instances are produced by :func:`load_database` (or :func:`apply_cutoff`); the frames
-    have a fresh ``RangeIndex`` in file order.
+    have a fresh ``RangeIndex`` in file order. ``links`` (set by the loader and kept by
+    :func:`apply_cutoff`) are the resolved institution references, see :class:`Links`; a
+    database built by hand has none, and the engine then resolves the ids itself.
     """
 
     institutions: pd.DataFrame
     funding: pd.DataFrame
     collaborations: pd.DataFrame
     areas: pd.DataFrame
+    links: Links | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    def fitting_links(self) -> Links | None:
+        """:attr:`links` if they belong to this database's frames, else None."""
+        return self.links if self.links is not None and self.links.fits(self) else None
 
 
 @dataclass(frozen=True)
@@ -207,7 +246,11 @@ def _line_of_offset(raw: bytes, offset: int) -> int:
 
 
 def _read_csv(path: Path, file: str, problems: list[Problem]) -> pd.DataFrame | None:
-    """Read one CSV as text; on failure append a problem and return None."""
+    """Read one CSV as text; on failure append a problem and return None.
+
+    The columnar reader (:func:`_read_csv_arrow`) reads a well-formed file; a file it does
+    not read exactly as pandas would (a parse error, bad UTF-8, an odd header) is read
+    again by :func:`_read_csv_careful`, whose messages name the line."""
     if not path.exists():
         similar = sorted(
             p.name
@@ -221,6 +264,52 @@ def _read_csv(path: Path, file: str, problems: list[Problem]) -> pd.DataFrame | 
     if not path.is_file():
         problems.append(Problem(file, (), "", f"{path} is not a file"))
         return None
+    frame = _read_csv_arrow(path)
+    if frame is None:
+        frame = _read_csv_careful(path, file, problems)
+    if frame is not None:
+        frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+#: Arrow text columns as pandas' ``str`` dtype (missing value NaN), as ``read_csv`` gives.
+_ARROW_STR = pd.StringDtype("pyarrow", na_value=np.nan) if pa is not None else None
+
+
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """Read a CSV with pyarrow's multithreaded reader, every column as text.
+
+    Returns the frame pandas' reader would give (``str`` columns, empty cells ``""``,
+    quoted newlines kept, a UTF-8 BOM dropped, blank lines kept as all-empty rows so that
+    row numbers stay spreadsheet row numbers), or None when pyarrow is missing or the file
+    needs the careful reader: it cannot be parsed, is not UTF-8, or its header has an empty
+    or repeated column name (which pandas renames).
+    """
+    if pa_csv is None:
+        return None
+    parse = pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+    try:
+        with pa_csv.open_csv(path, read_options=pa_csv.ReadOptions(block_size=1 << 16), parse_options=parse) as head:
+            names = head.schema.names
+        if len(set(names)) != len(names) or any(not n.strip() for n in names):
+            return None
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=1 << 24),
+            parse_options=parse,
+            convert_options=pa_csv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
+        return None
+    return table.to_pandas(types_mapper={pa.string(): _ARROW_STR, pa.large_string(): _ARROW_STR}.get)
+
+
+def _read_csv_careful(path: Path, file: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """pandas' C reader: slower, but its errors locate the line (see :func:`_read_csv`)."""
     try:
         frame = pd.read_csv(
             path,
@@ -230,7 +319,7 @@ def _read_csv(path: Path, file: str, problems: list[Problem]) -> pd.DataFrame | 
             encoding="utf-8-sig",
             skipinitialspace=False,
             # Keep blank lines so that row numbers stay spreadsheet row numbers; they are
-            # reported (or, at the end of the file, dropped) by the checks.
+            # reported by the checks, wherever they are.
             skip_blank_lines=False,
         )
     except UnicodeDecodeError as error:
@@ -278,7 +367,6 @@ def _read_csv(path: Path, file: str, problems: list[Problem]) -> pd.DataFrame | 
     except OSError as error:
         problems.append(Problem(file, (), "", f"cannot be read: {error}"))
         return None
-    frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
@@ -342,9 +430,21 @@ def _problem_rows(
 
 
 def _obj(values: pd.Series) -> np.ndarray:
-    """The values as a NumPy object array (no copy for text columns): element-wise
-    comparisons and hash look-ups on it are several times faster than on the Series."""
+    """The values as a NumPy object array (a copy for Arrow-backed text): for small
+    columns, and for the offending values only of large ones."""
     return values.to_numpy(dtype=object)
+
+
+def _empty(values: pd.Series) -> np.ndarray:
+    """Whether each value is the empty text ``""`` (vectorised for either storage)."""
+    return np.asarray(values == "", dtype=bool)
+
+
+def _arrow(values: pd.Series | pd.Index) -> "pa.ChunkedArray | pa.Array | None":
+    """The Arrow array behind an Arrow-backed text column (no copy), else None."""
+    if pa is None or getattr(values.dtype, "storage", None) != "pyarrow":
+        return None
+    return pa.array(values)
 
 
 def _q(value: str) -> str:
@@ -363,18 +463,42 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
     """Rows whose every value is empty (a blank line, or only commas)."""
     blank = np.ones(len(frame), dtype=bool)
     for column in frame.columns:
-        blank &= _obj(frame[column]) == ""
+        blank &= _empty(frame[column])
         if not blank.any():
             break
     return blank
 
 
-def _drop_trailing_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Blank lines at the end of a file are harmless: drop them (row numbers unchanged)."""
-    tail = _blank_rows(frame.iloc[-1000:])
-    filled = np.flatnonzero(~tail)
-    trailing = len(tail) - (filled[-1] + 1) if len(filled) else len(tail)
-    return frame.iloc[: len(frame) - trailing] if trailing else frame
+def _check_blank_rows(file: str, frame: pd.DataFrame, problems: list[Problem]) -> np.ndarray:
+    """Report blank rows, inside the file or at its end (data/README.md: a blank line is
+    refused wherever it is, with its row number); return the mask of blank rows."""
+    blank = _blank_rows(frame)
+    if blank.any():
+        rows = _rows_of(blank)
+        trailing = _trailing_count(blank)
+        inner = blank.copy()
+        inner[len(blank) - trailing :] = False
+        _problem_rows(file, "", inner, "row is blank (delete the empty line)", problems)
+        if trailing:
+            problems.append(
+                Problem(
+                    file,
+                    tuple(int(r) for r in rows[-trailing:]),
+                    "",
+                    "row is blank: the file ends with "
+                    + ("a blank line" if trailing == 1 else f"{trailing} blank lines")
+                    + " (delete "
+                    + ("it" if trailing == 1 else "them")
+                    + ")",
+                )
+            )
+    return blank
+
+
+def _trailing_count(blank: np.ndarray) -> int:
+    """How many rows at the end of ``blank`` are True."""
+    filled = np.flatnonzero(~blank)
+    return len(blank) - (int(filled[-1]) + 1) if len(filled) else len(blank)
 
 
 def _check_required_present(
@@ -390,19 +514,27 @@ def _check_required_present(
             _problem_rows(
                 file,
                 column,
-                (_obj(values) == "") & not_blank,
+                _empty(values) & not_blank,
                 "value is empty (it is required)",
                 problems,
             )
 
 
+def _all_distinct(values: pd.Series) -> bool:
+    """Whether no value occurs twice."""
+    arrow = _arrow(values)
+    if arrow is not None:
+        return pc.count_distinct(arrow, mode="all").as_py() == len(values)
+    return len(set(values.to_numpy(dtype=object))) == len(values)
+
+
 def _check_unique(file: str, frame: pd.DataFrame, column: str, problems: list[Problem]) -> None:
     values = frame[column]
-    # Fast path: building a set of Python strings is cheaper than pandas' hashing of the
-    # same strings; only a column that has duplicates pays for locating them.
-    if len(set(values.to_numpy(dtype=object))) == len(values):
+    # Fast path: count distinct values (Arrow's hash, or a set of Python strings); only a
+    # column that has duplicates pays for locating them.
+    if _all_distinct(values):
         return
-    dup = values.duplicated(keep=False).to_numpy() & (_obj(values) != "")
+    dup = values.duplicated(keep=False).to_numpy() & ~_empty(values)
     _problems_by_value(
         file,
         column,
@@ -424,10 +556,14 @@ def _to_float(
 ) -> np.ndarray:
     """Parse a text column to float64; report values that are not finite numbers."""
     text = frame[column]
+    # Parsed from Python strings as before (the same decimal-to-binary conversion,
+    # whatever the storage of the text column).
     numbers = np.array(
-        pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        pd.to_numeric(pd.Series(_obj(text), dtype=object), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
     )
-    empty = _obj(text) == ""
+    empty = _empty(text)
     bad = ~np.isfinite(numbers) & ~empty
     _problems_by_value(
         file,
@@ -542,7 +678,7 @@ def _check_enum(
     file: str, frame: pd.DataFrame, column: str, allowed: Sequence[str], problems: list[Problem]
 ) -> None:
     values = frame[column]
-    bad = ~values.isin(allowed).to_numpy() & (_obj(values) != "")
+    bad = ~values.isin(allowed).to_numpy() & ~_empty(values)
     _problems_by_value(
         file,
         column,
@@ -556,7 +692,7 @@ def _check_enum(
 
 def _check_country(file: str, frame: pd.DataFrame, problems: list[Problem]) -> None:
     values = frame["country"]
-    bad = ~values.isin(_COUNTRY_CODES).to_numpy() & (_obj(values) != "")
+    bad = ~values.isin(_COUNTRY_CODES).to_numpy() & ~_empty(values)
 
     def describe(v: str) -> str:
         hint = _COUNTRY_HINTS.get(v.strip().upper())
@@ -571,31 +707,160 @@ def _check_country(file: str, frame: pd.DataFrame, problems: list[Problem]) -> N
     )
 
 
-def _check_known_ids(
-    file: str,
-    frame: pd.DataFrame,
-    column: str,
-    known: pd.Index,
-    problems: list[Problem],
-) -> np.ndarray:
-    """Report ids in ``column`` that are not in ``known``; return their positions in it.
+def _join_ids(ids: pd.Series, refs: Sequence[pd.Series]) -> list[np.ndarray]:
+    """Row of ``ids`` named by every value of each of ``refs`` (the first row holding that
+    id; ``-1`` for an id not in ``ids`` or a missing value), as int64 arrays.
 
-    ``known`` is a unique object-dtype Index of institution ids; the result holds -1 for an
-    unknown (or empty) id.
+    One vectorised join over all the references at once: Arrow's hash ``index_in`` when the
+    columns are Arrow-backed text, else one pandas ``Index.get_indexer``.
     """
-    values = frame[column]
-    position = known.get_indexer(_obj(values))
-    bad = (position < 0) & (_obj(values) != "")
+    sizes = np.cumsum([len(r) for r in refs])[:-1]
+    arrow_ids = _arrow(ids)
+    arrow_refs = [_arrow(r) for r in refs]
+    if arrow_ids is not None and all(r is not None for r in arrow_refs):
+        chunks = [
+            chunk.cast(pa.large_string())
+            for r in arrow_refs
+            for chunk in (r.chunks if isinstance(r, pa.ChunkedArray) else [r])
+        ]
+        value_set = arrow_ids.cast(pa.large_string())
+        if isinstance(value_set, pa.ChunkedArray):
+            value_set = value_set.combine_chunks()
+        found = pc.index_in(pa.chunked_array(chunks, type=pa.large_string()), value_set=value_set)
+        rows = found.fill_null(-1).to_numpy().astype(np.int64)
+    else:
+        id_values = _obj(ids)
+        first = ~pd.Series(id_values).duplicated().to_numpy()
+        first_rows = np.flatnonzero(first)
+        known = pd.Index(id_values[first], dtype=object)
+        hit = known.get_indexer(np.concatenate([_obj(r) for r in refs]))
+        rows = np.where(hit >= 0, first_rows[np.maximum(hit, 0)], -1).astype(np.int64)
+    return np.split(rows, sizes)
+
+
+@dataclass(frozen=True)
+class _Types:
+    """The type of each institution row, and whether type rules may be checked against it
+    (its type is valid and its id is not duplicated, either of which is reported already)."""
+
+    kind: np.ndarray  # object array of type names
+    checkable: np.ndarray  # bool
+
+    @classmethod
+    def of(cls, inst: pd.DataFrame) -> "_Types":
+        kind = _obj(inst["type"])
+        ids = inst["institution_id"]
+        duplicated = (
+            np.zeros(len(ids), dtype=bool) if _all_distinct(ids) else ids.duplicated(keep=False).to_numpy()
+        )
+        return cls(kind=kind, checkable=np.isin(kind, INSTITUTION_TYPES) & ~duplicated)
+
+    def at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(type at each row or ``""`` for ``-1``, whether type rules apply to it)"""
+        found = rows >= 0
+        safe = np.where(found, rows, 0)
+        return np.where(found, self.kind[safe], ""), found & self.checkable[safe]
+
+
+def _report_unknown_ids(
+    file: str, column: str, values: pd.Series, rows: np.ndarray, mask: np.ndarray, problems: list[Problem]
+) -> None:
+    """One problem per unknown institution id among ``values`` where ``mask`` holds."""
     _problems_by_value(
         file,
         column,
         values,
-        bad,
+        mask & (rows < 0),
         lambda v: f"unknown institution id {_q(v)} (not in institutions.csv)",
         problems,
         "are unknown institution ids (not in institutions.csv)",
     )
-    return position
+
+
+def _check_spinouts(inst: pd.DataFrame, rows: np.ndarray, types: _Types, problems: list[Problem]) -> None:
+    """``spinout_of``: only on startups, naming a known university or research institute."""
+    file = FILES["institutions"]
+    spin = inst["spinout_of"]
+    has_spin = spin.notna().to_numpy()
+    if not has_spin.any():
+        return
+    spin_text = spin.fillna("")
+    not_startup = has_spin & np.isin(types.kind, INSTITUTION_TYPES) & (types.kind != "startup")
+    _problems_by_value(
+        file,
+        "spinout_of",
+        inst["type"],
+        not_startup,
+        lambda v: f"only a startup may have a spinout_of, but this institution is a {v}"
+        " (leave spinout_of empty)",
+        problems,
+        "have a spinout_of but are not startups",
+    )
+    _report_unknown_ids(file, "spinout_of", spin_text, rows, has_spin, problems)
+    parent_type, parent_checkable = types.at(rows)
+    wrong_parent = has_spin & parent_checkable & ~np.isin(parent_type, RESEARCH_TYPES)
+    _problems_by_value(
+        file,
+        "spinout_of",
+        pd.DataFrame({"id": spin_text, "type": parent_type}),
+        wrong_parent,
+        lambda v, t: f"parent institution {_q(v)} is a {t}; a spin-out must come from a "
+        "university or research_institute",
+        problems,
+        "point to institutions that are not a university or research_institute",
+    )
+
+
+def _check_funded_institutions(fund: pd.DataFrame, rows: np.ndarray, types: _Types, problems: list[Problem]) -> None:
+    """``funding.institution_id``: a known institution that is a startup or corporate."""
+    file = FILES["funding"]
+    values = fund["institution_id"]
+    _report_unknown_ids(file, "institution_id", values, rows, ~_empty(values), problems)
+    receiver, checkable = types.at(rows)
+    _problems_by_value(
+        file,
+        "institution_id",
+        pd.DataFrame({"id": values, "type": receiver}),
+        checkable & ~np.isin(receiver, FUNDED_TYPES),
+        lambda v, t: f"institution {_q(v)} is a {t}; funding is allowed only on a "
+        "startup or corporate",
+        problems,
+        "are institutions that are neither startup nor corporate (funding is allowed "
+        "only on those)",
+    )
+
+
+def _check_references(
+    out: dict[str, pd.DataFrame], usable: dict[str, bool], problems: list[Problem]
+) -> Links | None:
+    """Checks across files: ids that must exist, and the type rules that go with them.
+
+    Every reference (``spinout_of``, funding's ``institution_id``, the two collaboration
+    partners) is resolved by one join (:func:`_join_ids`); returns the resolved
+    :class:`Links` when funding and collaborations could be checked, else None.
+    """
+    if not usable["institutions"]:
+        return None
+    inst = out["institutions"]
+    fund = out["funding"] if usable["funding"] else None
+    coll = out["collaborations"] if usable["collaborations"] else None
+    refs = [inst["spinout_of"]]
+    if fund is not None:
+        refs.append(fund["institution_id"])
+    if coll is not None:
+        refs += [coll["institution_a"], coll["institution_b"]]
+    rows = _join_ids(inst["institution_id"], refs)
+    types = _Types.of(inst)
+    _check_spinouts(inst, rows[0], types, problems)
+    if fund is not None:
+        _check_funded_institutions(fund, rows[1], types, problems)
+    if coll is not None:
+        file = FILES["collaborations"]
+        for column, found in zip(("institution_a", "institution_b"), rows[-2:]):
+            _report_unknown_ids(file, column, coll[column], found, ~_empty(coll[column]), problems)
+    if fund is None or coll is None:
+        return None
+    return Links(fund=rows[1], coll_a=rows[2], coll_b=rows[3], tables=(inst, fund, coll))
 
 
 # ---------------------------------------------------------------------------------------
@@ -659,7 +924,7 @@ def validate_frames(
         if frame is None:
             usable[table] = False
             continue
-        frame = _drop_trailing_blank_rows(frame.reset_index(drop=True))
+        frame = frame.reset_index(drop=True)
         frame.columns = [str(c) for c in frame.columns]
         missing = [c for c in REQUIRED_COLUMNS[table] if c not in frame.columns]
         for column in missing:
@@ -690,7 +955,7 @@ def validate_frames(
         if usable[table]:
             out[table] = _check_table(table, converted[table], problems)
 
-    _check_references(out, usable, problems)
+    links = _check_references(out, usable, problems)
 
     if problems:
         raise DataValidationError(_in_reading_order(problems))
@@ -699,6 +964,7 @@ def validate_frames(
         funding=out["funding"],
         collaborations=out["collaborations"],
         areas=out["areas"],
+        links=links,
     )
 
 
@@ -714,9 +980,7 @@ def _in_reading_order(problems: list[Problem]) -> list[Problem]:
 def _check_table(table: str, frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """Checks that need only the table itself; return the converted frame."""
     file = FILES[table]
-    blank = _blank_rows(frame)
-    if blank.any():
-        _problem_rows(file, "", blank, "row is blank (delete the empty line)", problems)
+    blank = _check_blank_rows(file, frame, problems)
     _check_required_present(file, frame, REQUIRED_COLUMNS[table], problems, ~blank)
     _check_unique(file, frame, _ID_COLUMN[table], problems)
     result = frame.copy(deep=False)
@@ -738,15 +1002,14 @@ def _check_table(table: str, frame: pd.DataFrame, problems: list[Problem]) -> pd
     if table == "institutions":
         _check_enum(file, frame, "type", INSTITUTION_TYPES, problems)
         for column in OPTIONAL_COLUMNS[table]:
-            result[column] = frame[column].where(_obj(frame[column]) != "")
+            result[column] = frame[column].where(~_empty(frame[column]))
     if table == "funding":
         _check_enum(file, frame, "kind", FUNDING_KINDS, problems)
     if table in ("institutions", "areas"):
         _check_country(file, frame, problems)
     if table == "collaborations":
         a, b = frame["institution_a"], frame["institution_b"]
-        a_obj = _obj(a)
-        same = (a_obj == _obj(b)) & (a_obj != "")
+        same = np.asarray(a == b, dtype=bool) & ~_empty(a)
         _problems_by_value(
             file,
             "institution_a, institution_b",
@@ -757,100 +1020,6 @@ def _check_table(table: str, frame: pd.DataFrame, problems: list[Problem]) -> pd
             "are self-collaborations (the two partners must differ)",
         )
     return result
-
-
-def _check_references(
-    out: dict[str, pd.DataFrame], usable: dict[str, bool], problems: list[Problem]
-) -> None:
-    """Checks across files: ids that must exist, and the type rules that go with them."""
-    if not usable["institutions"]:
-        return
-    inst = out["institutions"]
-    ids = _obj(inst["institution_id"])
-    types = _obj(inst["type"])
-    known = pd.Index(ids, dtype=object)
-    if known.is_unique:  # builds the hash table that get_indexer uses below
-        duplicated = np.zeros(len(ids), dtype=bool)
-        first = np.ones(len(ids), dtype=bool)
-    else:
-        duplicated = pd.Series(ids).duplicated(keep=False).to_numpy()
-        first = ~pd.Series(ids).duplicated().to_numpy()
-        known = pd.Index(ids[first], dtype=object)
-    type_of = types[first]
-    # An invalid type or a duplicated id (whose type is ambiguous) is reported already:
-    # the type rules below are not checked against it.
-    valid_type = np.isin(type_of, INSTITUTION_TYPES) & ~duplicated[first]
-
-    def lookup(position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(type of each looked-up institution or "", whether that type is valid)"""
-        found = position >= 0
-        kind = np.where(found, type_of[np.where(found, position, 0)], "")
-        return kind, found & valid_type[np.where(found, position, 0)]
-
-    # spinout_of: startups only, pointing to a known university or research institute.
-    file = FILES["institutions"]
-    spin = inst["spinout_of"]
-    has_spin = spin.notna().to_numpy()
-    if has_spin.any():
-        spin_text = spin.fillna("")
-        row_type_valid = np.isin(types, INSTITUTION_TYPES)
-        not_startup = has_spin & row_type_valid & (types != "startup")
-        _problems_by_value(
-            file,
-            "spinout_of",
-            inst["type"],
-            not_startup,
-            lambda v: f"only a startup may have a spinout_of, but this institution is a {v}"
-            " (leave spinout_of empty)",
-            problems,
-            "have a spinout_of but are not startups",
-        )
-        position = known.get_indexer(_obj(spin_text))
-        _problems_by_value(
-            file,
-            "spinout_of",
-            spin_text,
-            has_spin & (position < 0),
-            lambda v: f"unknown institution id {_q(v)} (not in institutions.csv)",
-            problems,
-            "are unknown institution ids (not in institutions.csv)",
-        )
-        parent_type, parent_valid = lookup(position)
-        wrong_parent = has_spin & parent_valid & ~np.isin(parent_type, RESEARCH_TYPES)
-        _problems_by_value(
-            file,
-            "spinout_of",
-            pd.DataFrame({"id": spin_text, "type": parent_type}),
-            wrong_parent,
-            lambda v, t: f"parent institution {_q(v)} is a {t}; a spin-out must come from a "
-            "university or research_institute",
-            problems,
-            "point to institutions that are not a university or research_institute",
-        )
-
-    if usable["funding"]:
-        fund = out["funding"]
-        file = FILES["funding"]
-        position = _check_known_ids(file, fund, "institution_id", known, problems)
-        receiver, receiver_valid = lookup(position)
-        wrong = receiver_valid & ~np.isin(receiver, FUNDED_TYPES)
-        _problems_by_value(
-            file,
-            "institution_id",
-            pd.DataFrame({"id": fund["institution_id"], "type": receiver}),
-            wrong,
-            lambda v, t: f"institution {_q(v)} is a {t}; funding is allowed only on a "
-            "startup or corporate",
-            problems,
-            "are institutions that are neither startup nor corporate (funding is allowed "
-            "only on those)",
-        )
-
-    if usable["collaborations"]:
-        coll = out["collaborations"]
-        file = FILES["collaborations"]
-        for column in ("institution_a", "institution_b"):
-            _check_known_ids(file, coll, column, known, problems)
 
 
 # ---------------------------------------------------------------------------------------
@@ -894,27 +1063,57 @@ def apply_cutoff(db: Database, cutoff: str | _dt.date | pd.Timestamp) -> Databas
     inst = db.institutions
     inst_keep = (inst["active_since"] <= day).to_numpy()
     institutions = inst.loc[inst_keep].reset_index(drop=True)
-
-    # Ids of institutions that do not count yet (usually few): rows naming one are dropped.
-    later = frozenset(inst.loc[~inst_keep, "institution_id"].to_numpy(dtype=object))
-
-    def counts(ids: pd.Series) -> np.ndarray:
-        if not later:
-            return np.ones(len(ids), dtype=bool)
-        return ~np.fromiter(
-            map(later.__contains__, ids.to_numpy(dtype=object)), dtype=bool, count=len(ids)
+    links = db.fitting_links()
+    if links is not None:
+        fund_counts, coll_a_counts, coll_b_counts = (
+            _row_counts(inst_keep, rows) for rows in (links.fund, links.coll_a, links.coll_b)
         )
+    else:
+        fund_counts = _id_counts(inst, inst_keep, db.funding["institution_id"])
+        coll_a_counts = _id_counts(inst, inst_keep, db.collaborations["institution_a"])
+        coll_b_counts = _id_counts(inst, inst_keep, db.collaborations["institution_b"])
 
     fund = db.funding
-    fund_keep = (fund["date"] <= day).to_numpy() & counts(fund["institution_id"])
+    fund_keep = (fund["date"] <= day).to_numpy() & fund_counts
     coll = db.collaborations
     coll_keep = np.array((coll["date"] <= day).to_numpy(), dtype=bool)
-    coll_keep &= counts(coll["institution_a"])
-    coll_keep &= counts(coll["institution_b"])
+    coll_keep &= coll_a_counts & coll_b_counts
+    funding = fund.loc[fund_keep].reset_index(drop=True)
+    collaborations = coll.loc[coll_keep].reset_index(drop=True)
+    kept_links = None
+    if links is not None:
+        # rows of the counted institutions: the old row's rank among the kept ones
+        new_row = np.where(inst_keep, np.cumsum(inst_keep) - 1, -1).astype(np.int64)
+        kept_links = Links(
+            fund=_renumber(new_row, links.fund[fund_keep]),
+            coll_a=_renumber(new_row, links.coll_a[coll_keep]),
+            coll_b=_renumber(new_row, links.coll_b[coll_keep]),
+            tables=(institutions, funding, collaborations),
+        )
     return dataclasses.replace(
         db,
         institutions=institutions,
-        funding=fund.loc[fund_keep].reset_index(drop=True),
-        collaborations=coll.loc[coll_keep].reset_index(drop=True),
+        funding=funding,
+        collaborations=collaborations,
         areas=db.areas.reset_index(drop=True),
+        links=kept_links,
     )
+
+
+def _row_counts(inst_keep: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Whether the institution at each row counts (a row of ``-1`` never does)."""
+    return np.append(inst_keep, False)[rows]
+
+
+def _renumber(new_row: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows of the old institutions frame as rows of the counted one (``-1`` stays)."""
+    return np.append(new_row, -1)[rows]
+
+
+def _id_counts(inst: pd.DataFrame, inst_keep: np.ndarray, ids: pd.Series) -> np.ndarray:
+    """Whether each of ``ids`` names no institution that does not count yet (without
+    :class:`Links`: looked up by id; usually few institutions are not yet active)."""
+    later = frozenset(inst.loc[~inst_keep, "institution_id"].to_numpy(dtype=object))
+    if not later:
+        return np.ones(len(ids), dtype=bool)
+    return ~np.fromiter(map(later.__contains__, ids.to_numpy(dtype=object)), dtype=bool, count=len(ids))
