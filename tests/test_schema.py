@@ -879,3 +879,39 @@ def test_missing_file_with_a_near_miss_name_gets_a_hint(db_dir: Path) -> None:
     (db_dir / "areas.csv").rename(db_dir / "Areas.csv")
     p = one_problem(db_dir)
     assert p.file == "areas.csv" and "found Areas.csv: rename it to areas.csv" in p.message
+
+
+# ---------------------------------------------------------------------------------------
+# the loader's identifier machinery against plain Python
+
+
+def _random_ids(rng: np.random.Generator, n: int, alphabet: list[str], max_len: int) -> list[str]:
+    return ["".join(rng.choice(alphabet, int(rng.integers(0, max_len + 1)))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("dtype", ["str", "object"])
+@pytest.mark.parametrize("seed", range(12))
+def test_id_join_and_uniqueness_agree_with_python(seed: int, dtype: str) -> None:
+    # Short and long ids (one 64-bit word and several), empty ids, NUL bytes, non-ASCII,
+    # missing values, duplicates, and references to ids that do not exist; Arrow-backed
+    # text (``str`` with pyarrow installed: the keyed join) and Python strings.
+    from quantumclusters.schema import _all_distinct, _join_ids
+
+    rng = np.random.default_rng(seed)
+    alphabet = ["a", "b", "0", "1"] + (["\x00", "é", "量"] if seed % 3 == 0 else [])
+    max_len = [3, 8, 9, 30][seed % 4]
+    ids = list(dict.fromkeys(_random_ids(rng, 300, alphabet, max_len)))
+    if seed % 2:
+        ids.append(ids[0])  # a duplicated id: references go to its first row
+    refs = [rng.choice(ids + _random_ids(rng, 20, alphabet, max_len), size) for size in (50, 400, 400)]
+    series = [pd.Series(r.tolist(), dtype=dtype) for r in refs]
+    series[0] = series[0].where(rng.random(50) < 0.7)  # missing values (spinout_of)
+    got = _join_ids(pd.Series(ids, dtype=dtype), series)
+    first = {}
+    for row, value in enumerate(ids):
+        first.setdefault(value, row)
+    for s, rows in zip(series, got):
+        expected = [first.get(v, -1) if isinstance(v, str) else -1 for v in s.tolist()]
+        assert rows.tolist() == expected
+    for values in (ids, refs[1].tolist()):
+        assert _all_distinct(pd.Series(values, dtype=dtype)) == (len(set(values)) == len(values))

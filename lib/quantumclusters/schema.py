@@ -522,10 +522,111 @@ def _check_required_present(
 
 def _all_distinct(values: pd.Series) -> bool:
     """Whether no value occurs twice."""
+    keys = _TextKeys.of(values)
+    if keys is not None:
+        ordered = np.sort(keys.key)
+        if not len(ordered) or bool((ordered[1:] != ordered[:-1]).all()):
+            return True  # distinct keys: distinct values (equal values have equal keys)
+        if keys.exact:
+            return False
     arrow = _arrow(values)
     if arrow is not None:
         return pc.count_distinct(arrow, mode="all").as_py() == len(values)
     return len(set(values.to_numpy(dtype=object))) == len(values)
+
+
+#: Byte masks keeping the first 0..8 bytes of a little-endian 64-bit word.
+_BYTE_MASKS = np.array([(1 << (8 * r)) - 1 for r in range(8)] + [2**64 - 1], dtype=np.uint64)
+#: Text longer than this (bytes) is not keyed (:class:`_TextKeys`).
+_MAX_KEYED_BYTES = 256
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser (in place, wrapping uint64 arithmetic)."""
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
+
+
+@dataclass(frozen=True)
+class _TextKeys:
+    """A uint64 key per value of an Arrow-backed text column, read from Arrow's buffers
+    without making Python strings: equal values have equal keys.
+
+    ``words`` holds each value's UTF-8 bytes as little-endian 64-bit words, zero-padded,
+    ``length`` its byte length. When every value fits one word and no value holds a NUL
+    byte (``exact``), :attr:`key` is that word, and distinct values have distinct keys;
+    otherwise it is :meth:`hashed` and a match must be confirmed with :meth:`same`.
+    ``valid`` is False for a missing value (its key means nothing).
+    """
+
+    words: np.ndarray  # (n, w) uint64
+    length: np.ndarray  # int64
+    valid: np.ndarray  # bool
+    exact: bool
+
+    @property
+    def key(self) -> np.ndarray:
+        """The word itself when ``exact``, else :meth:`hashed`."""
+        return self.words[:, 0] if self.exact else self.hashed()
+
+    def hashed(self) -> np.ndarray:
+        """A 64-bit hash of each value's length and own words (the same for a value
+        whatever the longest value of its column)."""
+        own = np.maximum(1, (self.length + 7) // 8)
+        key = _mix(self.length.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15))
+        for j in range(self.words.shape[1]):
+            step = _mix(key ^ self.words[:, j])
+            key = np.where(j < own, step, key)
+        return key
+
+    @classmethod
+    def of(cls, values: pd.Series) -> "_TextKeys | None":
+        """Keys of ``values``, or None when it is not Arrow-backed text or a value is longer
+        than :data:`_MAX_KEYED_BYTES` bytes."""
+        arrow = _arrow(values)
+        if arrow is None:
+            return None
+        arr = arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            return None
+        buffers = arr.buffers()
+        offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+        offsets = np.frombuffer(buffers[1], dtype=offset_type)[arr.offset : arr.offset + len(arr) + 1].astype(np.int64)
+        start, length = offsets[:-1], np.diff(offsets)
+        width = int(length.max()) if len(length) else 0
+        if width > _MAX_KEYED_BYTES:
+            return None
+        data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
+        padded = np.zeros(len(data) + 8, dtype=np.uint8)
+        padded[: len(data)] = data
+        # a 64-bit word starting at every byte (unaligned little-endian loads)
+        at_byte = np.ndarray((len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+        n_words = max(1, -(-width // 8))
+        words = np.empty((len(arr), n_words), dtype=np.uint64)
+        for j in range(n_words):
+            rest = np.clip(length - 8 * j, 0, 8)
+            words[:, j] = at_byte[np.minimum(start + 8 * j, len(data))] & _BYTE_MASKS[rest]
+        valid = np.ones(len(arr), dtype=bool) if arr.null_count == 0 else np.asarray(arr.is_valid())
+        exact = n_words == 1 and not bool((data == 0).any())
+        return cls(words=words, length=length, valid=valid, exact=exact)
+
+    def same(self, rows: np.ndarray, other: "_TextKeys", other_rows: np.ndarray) -> np.ndarray:
+        """Whether value ``rows[i]`` equals ``other``'s value ``other_rows[i]``."""
+        if self.words.shape[1] != other.words.shape[1]:
+            width = max(self.words.shape[1], other.words.shape[1])
+            mine, theirs = _widen(self.words, width), _widen(other.words, width)
+        else:
+            mine, theirs = self.words, other.words
+        return (self.length[rows] == other.length[other_rows]) & (mine[rows] == theirs[other_rows]).all(axis=1)
+
+
+def _widen(words: np.ndarray, width: int) -> np.ndarray:
+    """``words`` with zero words appended up to ``width`` columns."""
+    return np.hstack([words, np.zeros((len(words), width - words.shape[1]), dtype=np.uint64)])
 
 
 def _check_unique(file: str, frame: pd.DataFrame, column: str, problems: list[Problem]) -> None:
@@ -715,6 +816,9 @@ def _join_ids(ids: pd.Series, refs: Sequence[pd.Series]) -> list[np.ndarray]:
     columns are Arrow-backed text, else one pandas ``Index.get_indexer``.
     """
     sizes = np.cumsum([len(r) for r in refs])[:-1]
+    keyed = _join_by_keys(ids, refs)
+    if keyed is not None:
+        return np.split(keyed, sizes)
     arrow_ids = _arrow(ids)
     arrow_refs = [_arrow(r) for r in refs]
     if arrow_ids is not None and all(r is not None for r in arrow_refs):
@@ -736,6 +840,29 @@ def _join_ids(ids: pd.Series, refs: Sequence[pd.Series]) -> list[np.ndarray]:
         hit = known.get_indexer(np.concatenate([_obj(r) for r in refs]))
         rows = np.where(hit >= 0, first_rows[np.maximum(hit, 0)], -1).astype(np.int64)
     return np.split(rows, sizes)
+
+
+def _join_by_keys(ids: pd.Series, refs: Sequence[pd.Series]) -> np.ndarray | None:
+    """:func:`_join_ids` on :class:`_TextKeys` (one uint64 hash look-up for all references,
+    matches confirmed byte for byte unless the keys are exact); None when some column has
+    no keys or two ids share a key (a duplicated id: the general join reports it)."""
+    id_keys = _TextKeys.of(ids)
+    ref_keys = [_TextKeys.of(r) for r in refs]
+    if id_keys is None or any(k is None for k in ref_keys) or not id_keys.valid.all():
+        return None
+    exact = id_keys.exact and all(k.exact for k in ref_keys)
+    table = pd.Index(id_keys.key if exact else id_keys.hashed())
+    if not table.is_unique:
+        return None
+    parts = []
+    for keys in ref_keys:
+        row = table.get_indexer(keys.key if exact else keys.hashed()).astype(np.int64)
+        row[~keys.valid] = -1
+        if not exact:
+            hit = np.flatnonzero(row >= 0)
+            row[hit[~keys.same(hit, id_keys, row[hit])]] = -1
+        parts.append(row)
+    return np.concatenate(parts)
 
 
 @dataclass(frozen=True)
@@ -1062,7 +1189,7 @@ def apply_cutoff(db: Database, cutoff: str | _dt.date | pd.Timestamp) -> Databas
     day = parse_cutoff(cutoff)
     inst = db.institutions
     inst_keep = (inst["active_since"] <= day).to_numpy()
-    institutions = inst.loc[inst_keep].reset_index(drop=True)
+    institutions = _kept(inst, inst_keep)
     links = db.fitting_links()
     if links is not None:
         fund_counts, coll_a_counts, coll_b_counts = (
@@ -1078,8 +1205,8 @@ def apply_cutoff(db: Database, cutoff: str | _dt.date | pd.Timestamp) -> Databas
     coll = db.collaborations
     coll_keep = np.array((coll["date"] <= day).to_numpy(), dtype=bool)
     coll_keep &= coll_a_counts & coll_b_counts
-    funding = fund.loc[fund_keep].reset_index(drop=True)
-    collaborations = coll.loc[coll_keep].reset_index(drop=True)
+    funding = _kept(fund, fund_keep)
+    collaborations = _kept(coll, coll_keep)
     kept_links = None
     if links is not None:
         # rows of the counted institutions: the old row's rank among the kept ones
@@ -1098,6 +1225,14 @@ def apply_cutoff(db: Database, cutoff: str | _dt.date | pd.Timestamp) -> Databas
         areas=db.areas.reset_index(drop=True),
         links=kept_links,
     )
+
+
+def _kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows of ``frame`` where ``keep`` holds, with a fresh index (no copy of the
+    columns when every row is kept, as at a cut-off after the last date)."""
+    if keep.all():
+        return frame.reset_index(drop=True)
+    return frame.loc[keep].reset_index(drop=True)
 
 
 def _row_counts(inst_keep: np.ndarray, rows: np.ndarray) -> np.ndarray:
