@@ -915,3 +915,53 @@ def test_id_join_and_uniqueness_agree_with_python(seed: int, dtype: str) -> None
         assert rows.tolist() == expected
     for values in (ids, refs[1].tolist()):
         assert _all_distinct(pd.Series(values, dtype=dtype)) == (len(set(values)) == len(values))
+
+
+# ---------------------------------------------------------------------------------------
+# the columnar reader reads exactly what pandas' reader reads
+
+_TRICKY_FILES = {
+    "bom and quoted newline": '\ufeffinstitution_id,name,city\n007,"Line one\nline two",\nNA,nan,""\n',
+    "crlf and commas only": "a,b,c\r\n1,2,3\r\n,,\r\n4, 5 ,6\r\n",
+    "unicode and quotes": 'id,name\n本源,"本源量子 ""Origin"""\n0.10,1e5\n',
+    "blank line inside and at the end": "a,b\n1,2\n\n3,4\n\n",
+    "no final newline": "a,b\n1,2\n3,4",
+    "header only": "a,b,c\n",
+    "spaces in the header": " a , b\n1,2\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TRICKY_FILES))
+def test_columnar_reader_reads_what_pandas_reads(tmp_path: Path, name: str) -> None:
+    pytest.importorskip("pyarrow")
+    from quantumclusters.schema import _read_csv, _read_csv_arrow, _read_csv_careful
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(_TRICKY_FILES[name].encode("utf-8"))
+    fast = _read_csv_arrow(path)
+    assert fast is not None  # read by the columnar reader, not handed over
+    careful = _read_csv_careful(path, "t.csv", [])
+    assert list(fast.columns) == list(careful.columns)
+    assert fast.astype(object).values.tolist() == careful.astype(object).values.tolist()
+    problems: list[Problem] = []
+    assert list(_read_csv(path, "t.csv", problems).columns) == [c.strip() for c in careful.columns]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"a,b\n1,2,3\n",  # too many fields: the careful reader names the line
+        b"a,b\n1\n",  # too few
+        b"a,b\n1,\xff\n",  # not UTF-8
+        b"a,a\n1,2\n",  # repeated column name (pandas renames it)
+        b"a,,b\n1,2,3\n",  # empty column name
+        b"",  # empty file
+    ],
+)
+def test_files_the_columnar_reader_cannot_read_exactly_go_to_the_careful_one(tmp_path: Path, content: bytes) -> None:
+    pytest.importorskip("pyarrow")
+    from quantumclusters.schema import _read_csv_arrow
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    assert _read_csv_arrow(path) is None

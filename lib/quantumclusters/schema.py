@@ -1209,12 +1209,10 @@ def apply_cutoff(db: Database, cutoff: str | _dt.date | pd.Timestamp) -> Databas
     collaborations = _kept(coll, coll_keep)
     kept_links = None
     if links is not None:
-        # rows of the counted institutions: the old row's rank among the kept ones
-        new_row = np.where(inst_keep, np.cumsum(inst_keep) - 1, -1).astype(np.int64)
         kept_links = Links(
-            fund=_renumber(new_row, links.fund[fund_keep]),
-            coll_a=_renumber(new_row, links.coll_a[coll_keep]),
-            coll_b=_renumber(new_row, links.coll_b[coll_keep]),
+            fund=_kept_rows(links.fund, fund_keep, inst_keep),
+            coll_a=_kept_rows(links.coll_a, coll_keep, inst_keep),
+            coll_b=_kept_rows(links.coll_b, coll_keep, inst_keep),
             tables=(institutions, funding, collaborations),
         )
     return dataclasses.replace(
@@ -1240,9 +1238,15 @@ def _row_counts(inst_keep: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.append(inst_keep, False)[rows]
 
 
-def _renumber(new_row: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Rows of the old institutions frame as rows of the counted one (``-1`` stays)."""
-    return np.append(new_row, -1)[rows]
+def _kept_rows(rows: np.ndarray, keep: np.ndarray, inst_keep: np.ndarray) -> np.ndarray:
+    """The institution ``rows`` of the kept referring rows (``keep``), renumbered as rows
+    of the counted institutions (``inst_keep``): a row's rank among the kept ones; ``-1``
+    stays ``-1``. No work where everything is kept."""
+    kept = rows if keep.all() else rows[keep]
+    if inst_keep.all():
+        return kept
+    new_row = np.where(inst_keep, np.cumsum(inst_keep) - 1, -1).astype(np.int64)
+    return np.append(new_row, -1)[kept]
 
 
 def _id_counts(inst: pd.DataFrame, inst_keep: np.ndarray, ids: pd.Series) -> np.ndarray:
