@@ -7,7 +7,14 @@ contract, collects *all* problems and raises one :class:`DataValidationError` li
 returns a :class:`Database` of converted frames. Nothing is dropped or repaired silently.
 
 Row numbers in messages are spreadsheet row numbers: the header is row 1, so the first data
-row is row 2 (this is the row a reader sees when opening the file in a spreadsheet).
+row is row 2 (this is the row a reader sees when opening the file in a spreadsheet). A blank
+line is a row like any other, so it keeps the numbering, and it is refused wherever it is,
+at the end of the file too.
+
+Files are read by pyarrow's columnar reader (every column as text), or by pandas' C reader
+when pyarrow is missing or cannot read a file exactly as pandas would; every institution
+reference is then resolved by one vectorised join, and the resolved rows are kept with the
+database (:class:`Links`) so that the engine does not look the ids up again.
 
 Converted frames (what the rest of the package relies on):
 
