@@ -319,3 +319,31 @@ def test_audit_figures_render() -> None:
     empty = A.audit(table.iloc[:0], draws=10, sobol_n=8)
     assert audit_figures.figure_audit_uncertainty(empty.uncertainty).axes
     assert audit_figures.figure_sobol(empty.sensitivity).axes
+
+
+def test_detection_and_vintage_views_render() -> None:
+    from quantumclusters.report import audit_figures, audit_views
+
+    base = fake_run({"A": ["1", "2", "3", "4"], "B": ["5", "6"], "C": ["7", "8"]}, ["A", "B", "C"])
+    runs = {(20.0, 10): base, (40.0, 10): fake_run({"A": ["1", "2", "3", "5", "6"]}, ["A"]),
+            (10.0, 10): fake_run({"A": ["1", "2"], "A (2)": ["3", "4"], "B": ["5", "6"]}, ["A (2)", "A", "B"],
+                                 quasi={"C": ["7", "8"]})}
+    params = [SimpleNamespace(eps_km=e, min_samples=k) for e, k in runs]
+    grid, detail = A.detection_sensitivity(
+        None, CUTOFF, params, baseline_params=params[0], base=base, run=lambda db, c, p: runs[(p.eps_km, p.min_samples)]
+    )
+    assert audit_figures.figure_detection_survivors(grid, 3).axes
+    assert audit_figures.figure_detection_fates(detail, grid).axes
+    facts = audit_views.detection_findings(grid, detail, 3, A.cluster_members(base.assignments))
+    assert facts.plateau == [(20.0, 10)] and facts.merges == [("B", "A", ["40 km"])]
+    assert facts.splits == [("A", ["A (2)"], ["10 km radius, 10 institutions"])] and facts.lost_sizes == [2]
+    page = audit_views.detection_details(grid, detail, 3).to_html()
+    assert page.count("<details") == 2 and "Merged into A" in page and "the quasi-cluster C" in page
+    assert "the rest form A (2)" in page
+    assert "detection_sensitivity.csv" in audit_views.detection_overview(grid, 3).to_html()
+    names = [f"c{i}" for i in range(4)]
+    later = pd.DataFrame(np.repeat(np.arange(4.0)[:, None], 9, axis=1), index=names, columns=list(INDICATORS))
+    v = A.vintages(later.drop(index="c3"), later)
+    assert audit_figures.figure_vintage_common(v.common, "2024", "2025").axes
+    assert "Rank at 2025" in audit_views.vintage_common_table(v.common, "2024", "2025").to_html()
+    assert "New cluster by 2025" in audit_views.vintage_entry_table(v.entrants, v.exits, "2024", "2025").to_html()

@@ -47,6 +47,8 @@ FACTOR_LABELS: dict[str, str] = {
 }
 #: Label size of every figure here (the book's minimum for words in a figure).
 LABEL_PT = 9.0
+#: Width in inches: the page's text column at 100 dpi, so that 9 pt stays 9 pt on the page.
+FIG_WIDTH = 7.4
 #: Short labels of the nine indicators (for the matrix).
 INDICATOR_LABELS: dict[str, str] = {
     "total_funding_usd": "Total funding",
@@ -72,7 +74,7 @@ def figure_audit_uncertainty(uncertainty: pd.DataFrame) -> Figure:
     at the top. ``uncertainty`` is uncertainty.csv's frame."""
     u = uncertainty.sort_values(["baseline_rank", "cluster"], kind="stable").reset_index(drop=True)
     n = len(u)
-    fig = new_figure(figsize=(9.0, 6.4))
+    fig = new_figure(figsize=(FIG_WIDTH, 6.0))
     ax = fig.add_subplot()
     if n == 0:
         _no_data(ax)
@@ -96,7 +98,7 @@ def figure_sobol(sensitivity: pd.DataFrame) -> Figure:
     """First-order (S1) and total (ST) Sobol' indices of each modelling choice with their
     95% confidence bars (sensitivity.csv's frame), largest total effect at the top."""
     s = sensitivity.sort_values("ST", kind="stable").reset_index(drop=True)
-    fig = new_figure(figsize=(8.0, 3.4))
+    fig = new_figure(figsize=(FIG_WIDTH, 3.4))
     ax = fig.add_subplot()
     if s[["S1", "ST"]].isna().all().all():
         _no_data(ax, "too few clusters for a sensitivity analysis")
@@ -119,7 +121,7 @@ def figure_correlations(correlations: pd.DataFrame) -> Figure:
     as a heat map with the values written in."""
     c = correlations.set_index("indicator") if "indicator" in correlations.columns else correlations
     labels = [INDICATOR_LABELS.get(str(i), str(i)) for i in c.index]
-    fig = new_figure(figsize=(8.2, 6.8))
+    fig = new_figure(figsize=(FIG_WIDTH, 6.6))
     ax = fig.add_subplot()
     values = c.to_numpy(dtype=float)
     image = ax.imshow(values, cmap="RdBu", vmin=-1, vmax=1)
@@ -182,7 +184,7 @@ def figure_detection_survivors(grid: pd.DataFrame, total: int) -> Figure:
     ``total`` clusters are still clusters of their own (colour and first line), then in
     words what happened to the others and whether the top ten changed. ``grid`` is
     :func:`quantumclusters.audit.detection_sensitivity`'s first frame."""
-    fig = new_figure(figsize=(9.0, 5.6))
+    fig = new_figure(figsize=(FIG_WIDTH, 5.4))
     ax = fig.add_subplot()
     if grid.empty or total == 0:
         _no_data(ax)
@@ -246,7 +248,7 @@ def figure_detection_fates(detail: pd.DataFrame, grid: pd.DataFrame) -> Figure:
     old = touched[touched["status"] != "new"].drop_duplicates("cluster").sort_values(["baseline_rank", "cluster"])
     new = touched[touched["status"] == "new"].drop_duplicates("cluster").sort_values("cluster")
     rows = [*old["cluster"], *new["cluster"]]
-    fig = new_figure(figsize=(9.0, max(2.6, 0.3 * len(rows) + 1.9)))
+    fig = new_figure(figsize=(FIG_WIDTH, max(2.6, 0.3 * len(rows) + 1.9)))
     ax = fig.add_subplot()
     if not rows:
         _no_data(ax, "every cluster is kept, with all its members, in every setting")
@@ -275,6 +277,9 @@ def figure_detection_fates(detail: pd.DataFrame, grid: pd.DataFrame) -> Figure:
     top.set_xticks(centres, [f"radius {r:g} km" for r in radii], fontsize=LABEL_PT)
     top.tick_params(length=0)
     top.spines["top"].set_visible(False)
+    for j, base in enumerate(grid.sort_values(["eps_km", "min_samples"])["baseline"]):
+        if base:  # the paper's setting, outlined
+            ax.add_patch(Rectangle((j - 0.5, -0.5), 1, len(rows), fill=False, edgecolor=INK, linewidth=2.0, zorder=3))
     ranks = d.drop_duplicates("cluster").set_index("cluster")["baseline_rank"]
     labels = [f"{n} ({int(ranks[n])})" if pd.notna(ranks.get(n)) else f"{n}, new" for n in rows]
     ax.set_yticks(range(len(rows)), labels, fontsize=LABEL_PT)
@@ -299,7 +304,7 @@ def figure_vintage_common(common: pd.DataFrame, earlier_label: str, later_label:
     c = common.dropna(subset=["rank_earlier", "rank_later"]).sort_values(["rank_later", "cluster"], kind="stable")
     c = c.reset_index(drop=True)
     n = len(c)
-    fig = new_figure(figsize=(8.0, max(2.6, 0.24 * n + 1.4)))
+    fig = new_figure(figsize=(FIG_WIDTH, max(2.6, 0.24 * n + 1.4)))
     ax = fig.add_subplot()
     if n == 0:
         _no_data(ax, "no cluster is present at both cut-offs")

@@ -23,6 +23,8 @@ __all__ = [
     "detection_overview",
     "detection_details",
     "Details",
+    "details",
+    "top_change_words",
     "vintage_common_table",
     "vintage_entry_table",
     "ordinal",
@@ -84,11 +86,21 @@ def setting_summary(row: Any, total: int) -> str:
 
 
 def _top_change(row: Any) -> str:
+    """``"unchanged"`` or ``"2 out, 2 in"``."""
     if not row["top10_changed"]:
         return "unchanged"
-    out = str(row["top10_out"] or "").replace("; ", ", ")
-    came = str(row["top10_in"] or "").replace("; ", ", ")
-    return "; ".join(b for b in (f"out: {out}" if out else "", f"in: {came}" if came else "") if b)
+    out = [x for x in str(row["top10_out"] or "").split("; ") if x]
+    came = [x for x in str(row["top10_in"] or "").split("; ") if x]
+    return f"{len(out)} out, {len(came)} in"
+
+
+def top_change_words(row: Any) -> str:
+    """The top-10 change of a setting in a sentence."""
+    if not row["top10_changed"]:
+        return "The top 10 is the same as in the paper's setting."
+    out = str(row["top10_out"] or "").replace("; ", ", ") or "none"
+    came = str(row["top10_in"] or "").replace("; ", ", ") or "none"
+    return f"Top 10: {out} drop out; {came} come in."
 
 
 def detection_overview(grid: pd.DataFrame, total: int) -> display.Table:
@@ -96,40 +108,44 @@ def detection_overview(grid: pd.DataFrame, total: int) -> display.Table:
     g = grid.sort_values(["eps_km", "min_samples"]).reset_index(drop=True)
     view = pd.DataFrame(
         {
-            "Search radius (km)": g["eps_km"],
-            "Minimum institutions": g["min_samples"],
+            "Setting": [setting_label(e, k) + (" (the paper's)" if b else "")
+                        for e, k, b in zip(g["eps_km"], g["min_samples"], g["baseline"])],
             "Clusters found": g["clusters"],
-            f"Of the {total} still clusters": g["survived"],
+            f"Of the {total}, still clusters": g["survived"],
             "Now quasi-clusters": g["quasi_cluster"],
             "Merged": g["merged"],
             "New": g["new"],
             "Top 10": [_top_change(r) for _, r in g.iterrows()],
             "Smallest share of members kept": g["min_retained"],
-            "Rank agreement (Spearman ρ)": g["spearman"],
-            "The paper's setting": ["yes" if b else "" for b in g["baseline"]],
+            "Rank agreement (ρ)": g["spearman"],
         }
     )
     return display.table(
         view,
         caption=f"What each detection setting does to the {total} clusters of the paper's setting",
         csv_name="detection_sensitivity.csv",
-        formats={"Search radius (km)": "{:g}", "Smallest share of members kept": "{:.0%}",
-                 "Rank agreement (Spearman ρ)": "{:.3f}"},
+        formats={"Smallest share of members kept": "{:.0%}", "Rank agreement (ρ)": "{:.3f}"},
     )
 
 
 @dataclass(frozen=True)
 class Details:
-    """Expandable blocks (HTML ``<details>``), one per item: a summary line and a table."""
+    """Expandable blocks (HTML ``<details>``), one per item: a summary line, then paragraphs
+    (text) and tables."""
 
-    items: tuple[tuple[str, display.Table | str], ...]
+    items: tuple[tuple[str, Any], ...]
+
+    @staticmethod
+    def _part(part: Any) -> str:
+        return part.to_html() if isinstance(part, display.Table) else f"<p>{html.escape(str(part))}</p>"
 
     def to_html(self) -> str:
         out = ['<div class="qc-details-list">']
         for summary, body in self.items:
-            inner = body.to_html() if isinstance(body, display.Table) else f"<p>{html.escape(body)}</p>"
+            parts = body if isinstance(body, tuple) else (body,)
+            inner = "".join(self._part(p) for p in parts)
             out.append(
-                '<details class="qc-details" style="margin:0.3em 0">'
+                '<details class="qc-details" style="margin:0.4em 0">'
                 f'<summary style="cursor:pointer">{html.escape(summary)}</summary>{inner}</details>'
             )
         out.append("</div>")
@@ -142,10 +158,15 @@ class Details:
         return "\n".join(summary for summary, _ in self.items)
 
 
+def details(summary: str, *parts: Any) -> Details:
+    """One expandable block: ``summary``, then the ``parts`` (text or tables)."""
+    return Details(((summary, tuple(parts)),))
+
+
 def detection_details(grid: pd.DataFrame, detail: pd.DataFrame, total: int) -> Details:
     """Per setting other than the paper's: the clusters that do not keep all their members,
     with what became of each, the share of members kept and the rank in that setting."""
-    items: list[tuple[str, display.Table | str]] = []
+    items: list[tuple[str, Any]] = []
     for _, row in grid.sort_values(["eps_km", "min_samples"]).iterrows():
         if row["baseline"]:
             continue
@@ -157,7 +178,7 @@ def detection_details(grid: pd.DataFrame, detail: pd.DataFrame, total: int) -> D
         changed = changed.assign(_new=changed["status"] == "new").sort_values(["_new", "baseline_rank", "cluster"])
         summary = f"{label}: {setting_summary(row, total)}"
         if changed.empty:
-            items.append((summary, f"All {total} clusters are found with all their members."))
+            items.append((summary, (f"All {total} clusters are found with all their members.", top_change_words(row))))
             continue
         view = pd.DataFrame(
             {
@@ -169,13 +190,13 @@ def detection_details(grid: pd.DataFrame, detail: pd.DataFrame, total: int) -> D
             }
         )
         kept_all = int(((d["status"] == "kept") & (d["retained_share"] >= 1.0)).sum())
-        items.append((summary, display.table(
+        items.append((summary, (top_change_words(row), display.table(
             view.reset_index(drop=True),
             caption=f"Search radius {e:g} km, at least {k} institutions: the clusters that change "
                     f"(the other {kept_all} keep all their members)",
             csv_name=f"detection_{e:g}km_{k}.csv",
             formats={"Rank (paper's setting)": "{:.0f}", "Members kept": "{:.0%}", "Rank in this setting": "{:.0f}"},
-        )))
+        ))))
     return Details(tuple(items))
 
 
