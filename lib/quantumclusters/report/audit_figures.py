@@ -326,15 +326,16 @@ def figure_vintage_common(common: pd.DataFrame, earlier_label: str, later_label:
     ax.xaxis.set_ticks_position("top")
     ax.xaxis.set_label_position("top")
     ax.tick_params(axis="x", labelsize=LABEL_PT)
-    ax.set_xlabel(f"Rank among the {n} clusters present at both dates (1 = best)", fontsize=LABEL_PT + 0.5)
+    ax.set_xlabel(f"Rank among the {n} clusters present at both dates (1 = best)\n"
+                  f"each arrow: from {earlier_label} to {later_label}", fontsize=LABEL_PT + 0.5)
     ax.grid(axis="x", color="#e5e7eb", linewidth=0.6)
     ax.set_axisbelow(True)
     handles = [
-        Line2D([], [], color=BLUE, marker="<", linewidth=1.6, label=f"Climbed from {earlier_label} to {later_label}"),
+        Line2D([], [], color=BLUE, marker="<", linewidth=1.6, label="Climbed"),
         Line2D([], [], color=ORANGE, marker=">", linewidth=1.6, label="Fell"),
         Line2D([], [], color=GREY, marker="o", linestyle="none", label="Same place"),
     ]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.4, -0.01), ncols=3, fontsize=LABEL_PT, frameon=False)
+    fig.legend(handles=handles, loc="outside lower left", ncols=3, fontsize=LABEL_PT, frameon=False)
     return draws_on(fig, *TABLES, alt=(
         f"Arrows from each cluster's rank at {earlier_label} to its rank at {later_label}, among the {n} clusters "
         "present at both dates."

@@ -108,23 +108,24 @@ def detection_overview(grid: pd.DataFrame, total: int) -> display.Table:
     g = grid.sort_values(["eps_km", "min_samples"]).reset_index(drop=True)
     view = pd.DataFrame(
         {
-            "Setting": [setting_label(e, k) + (" (the paper's)" if b else "")
-                        for e, k, b in zip(g["eps_km"], g["min_samples"], g["baseline"])],
+            "Radius": [f"{e:g} km" for e in g["eps_km"]],
+            "Minimum": [f"{k}" + (" (paper)" if b else "") for k, b in zip(g["min_samples"], g["baseline"])],
             "Clusters found": g["clusters"],
-            f"Of the {total}, still clusters": g["survived"],
+            f"Still clusters (of {total})": g["survived"],
             "Now quasi-clusters": g["quasi_cluster"],
             "Merged": g["merged"],
             "New": g["new"],
             "Top 10": [_top_change(r) for _, r in g.iterrows()],
-            "Smallest share of members kept": g["min_retained"],
+            "Fewest members kept": g["min_retained"],
             "Rank agreement (ρ)": g["spearman"],
         }
     )
     return display.table(
         view,
-        caption=f"What each detection setting does to the {total} clusters of the paper's setting",
+        caption=f"What each detection setting (search radius, minimum institutions) does to the {total} clusters "
+                "of the paper's setting",
         csv_name="detection_sensitivity.csv",
-        formats={"Smallest share of members kept": "{:.0%}", "Rank agreement (ρ)": "{:.3f}"},
+        formats={"Fewest members kept": "{:.0%}", "Rank agreement (ρ)": "{:.2f}"},
     )
 
 
