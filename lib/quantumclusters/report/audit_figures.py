@@ -69,28 +69,32 @@ def _no_data(ax: object, message: str = "no clusters at this cut-off") -> None:
 
 
 def figure_audit_uncertainty(uncertainty: pd.DataFrame) -> Figure:
-    """Clusters in baseline order (x); for each, the 5th-95th percentile rank under random
-    modelling choices (bar), the median rank (dot) and the baseline rank (diamond); rank 1
-    at the top. ``uncertainty`` is uncertainty.csv's frame."""
+    """Clusters in baseline order (rows, rank 1 at the top); for each, the 5th-95th
+    percentile rank under random modelling choices (bar), the median rank (dot) and the
+    baseline rank (diamond), as the JRC's audits show it. ``uncertainty`` is
+    uncertainty.csv's frame."""
     u = uncertainty.sort_values(["baseline_rank", "cluster"], kind="stable").reset_index(drop=True)
     n = len(u)
-    fig = new_figure(figsize=(FIG_WIDTH, 6.0))
+    fig = new_figure(figsize=(FIG_WIDTH, max(3.0, 0.2 * n + 1.4)))
     ax = fig.add_subplot()
     if n == 0:
         _no_data(ax)
         return fig
-    x = np.arange(n)
-    low = u["median_rank"] - u["p05_rank"]
-    high = u["p95_rank"] - u["median_rank"]
-    ax.errorbar(x, u["median_rank"], yerr=[low, high], fmt="o", color=MID_BLUE, ecolor=LIGHT_BLUE,
-                elinewidth=4, markersize=4, label="Median rank, 5th–95th percentile")
-    ax.scatter(x, u["baseline_rank"], marker="D", s=16, color=ORANGE, zorder=3, label="Baseline rank (the paper's method)")
-    ax.set_xticks(x)
-    ax.set_xticklabels(u["cluster"].astype(str), rotation=90, fontsize=LABEL_PT)
-    ax.tick_params(axis="y", labelsize=LABEL_PT)
-    ax.set_ylim(n + 1, 0)
-    ax.set_ylabel("Overall rank (1 = best)", fontsize=LABEL_PT + 0.5)
-    ax.legend(loc="lower left", fontsize=LABEL_PT)
+    y = np.arange(n)
+    ax.hlines(y, u["p05_rank"], u["p95_rank"], color=LIGHT_BLUE, linewidth=5, label="5th–95th percentile rank")
+    ax.scatter(u["median_rank"], y, s=18, color=MID_BLUE, zorder=3, label="Median rank")
+    ax.scatter(u["baseline_rank"], y, marker="D", s=18, color=ORANGE, zorder=4, label="Baseline rank (the paper's method)")
+    ax.set_yticks(y, [str(c) for c in u["cluster"]], fontsize=LABEL_PT)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlim(0.5, n + 0.5)
+    ax.xaxis.set_ticks_position("top")
+    ax.xaxis.set_label_position("top")
+    ax.tick_params(axis="x", labelsize=LABEL_PT)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlabel("Overall rank (1 = best) under random modelling choices", fontsize=LABEL_PT + 0.5)
+    ax.grid(axis="x", color="#e5e7eb", linewidth=0.6)
+    ax.set_axisbelow(True)
+    fig.legend(loc="outside lower left", ncols=3, fontsize=LABEL_PT, frameon=False)
     return fig
 
 
@@ -105,13 +109,13 @@ def figure_sobol(sensitivity: pd.DataFrame) -> Figure:
         return fig
     y = np.arange(len(s))
     h = 0.38
-    ax.barh(y + h / 2, s["ST"], height=h, xerr=s["ST_conf"], color=BLUE, ecolor=INK, capsize=2, label="Total effect (ST)")
-    ax.barh(y - h / 2, s["S1"], height=h, xerr=s["S1_conf"], color=ORANGE, ecolor=INK, capsize=2, label="First-order effect (S1)")
+    ax.barh(y + h / 2, s["ST"], height=h, xerr=s["ST_conf"], color=BLUE, ecolor=INK, capsize=2, label="Total effect (alone and with the other choices)")
+    ax.barh(y - h / 2, s["S1"], height=h, xerr=s["S1_conf"], color=ORANGE, ecolor=INK, capsize=2, label="First-order effect (the choice alone)")
     ax.set_yticks(y)
     ax.set_yticklabels([FACTOR_LABELS.get(f, f) for f in s["factor"]], fontsize=LABEL_PT)
     ax.tick_params(axis="x", labelsize=LABEL_PT)
     ax.axvline(0, color=GREY, linewidth=0.8)
-    ax.set_xlabel("Share of the variance of the mean absolute rank shift", fontsize=LABEL_PT + 0.5)
+    ax.set_xlabel("Share of the variation in how far clusters move from their baseline rank", fontsize=LABEL_PT + 0.5)
     ax.legend(loc="lower right", fontsize=LABEL_PT)
     return fig
 
