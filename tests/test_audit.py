@@ -308,6 +308,26 @@ def test_audit_files_byte_identical_across_reruns(example_db, tmp_path: Path) ->
         assert a == b and a.count(b"\n") > 1, file
 
 
+def test_audit_files_byte_identical_across_processes(tmp_path: Path) -> None:
+    """Two ``rank`` runs in separate processes (different hash seeds, so no set or dict order
+    can leak into the output) write the same four audit files, byte for byte."""
+    import os
+    import subprocess
+    import sys
+
+    example = Path(__file__).parent / "data" / "example"
+    for name, hashseed in (("a", "1"), ("b", "2")):
+        env = {**os.environ, "PYTHONHASHSEED": hashseed}
+        proc = subprocess.run(
+            [sys.executable, "-m", "quantumclusters", "rank", "--data", str(example), "--out", str(tmp_path / name),
+             "--draws", "300", "--sobol-n", "64"],
+            capture_output=True, text=True, env=env, timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+    for file in AUDIT_FILES:
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
+
+
 def test_audit_figures_render() -> None:
     from quantumclusters.report import audit_figures
 

@@ -44,14 +44,33 @@ analysed with ``SALib.analyze.sobol.analyze`` (seeded bootstrap, 95% confidence 
 Output: the mean absolute shift of the clusters' overall ranks from the baseline (the file
 ``sensitivity.csv``), and every cluster's rank (:attr:`Audit.sensitivity_clusters`).
 
-**Leave one indicator out** (:func:`leave_one_out`), **detection sensitivity**
-(:func:`detection_sensitivity`) and **vintages** (:func:`vintage_movement`) complete it.
+**Leave one indicator out** (:func:`leave_one_out`) completes the index audit.
+
+**Detection sensitivity** (:func:`detection_sensitivity`, :func:`compare_detection`): for each
+(eps, min_samples) setting, what became of every baseline cluster (:data:`DETECTION_STATUSES`:
+kept, renamed, merged into another, now a quasi-cluster, dissolved; and the new clusters, with
+the baseline cluster they split off), the share of its members retained, its rank there, and
+per setting the survivors, the top-10 exits and entries, and Spearman's rho over the survivors.
+On the bundled database (4 x 4 grid, radius 10-40 km, minimum 5-20): 45 of 45 survive with all
+members at (10, 5), (20, 5), (20, 10), (30, 5), (30, 10); a minimum of 15 leaves 39-40, of 20
+leaves 35-36 (the others become quasi-clusters, Greater Glasgow and Karlsruhe of the top 10
+among them); a 40 km radius merges Suzhou into Shanghai (44 survive).
+
+**Vintages** (:func:`vintages`, :func:`vintage_movement`): movement among the clusters present
+at both cut-offs, re-ranked among themselves, with entrants and exits apart. Bundled database,
+2024-07-31 -> 2025-07-31: 39 -> 45 clusters, 6 entrants, no exit; among the 39, 10 keep their
+place, 15 climb, 14 fall, whereas the full rankings show 22 falling (9 of them only because of
+the entrants).
 
 Convergence: :func:`sobol_convergence` gives the indices at ``N`` and ``2N``. On the bundled
 database (seed 20250731) the indices move between N = 512 and 1,024 and between 1,024 and
 2,048 by less than their 95% half-width at 2N, except S1 of ``leave_out`` (0.081 -> 0.048
 from 1,024 to 2,048, half-width 0.026); the order of the five factors by ST is unchanged
-(the table is in data/README.md, "Audit of the index").
+(tables: chapter 09, "How precise is the audit itself?", and data/README.md).
+
+Time: ``rank`` on the bundled database (5,000 draws, N = 512) takes 4.6 s wall, 3.6 s CPU
+(measured with ``time`` at load average 1.8 on a shared 2-core machine; 9-13 s wall at load
+average 6, the same CPU time).
 """
 
 from __future__ import annotations
