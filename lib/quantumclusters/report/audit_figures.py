@@ -68,6 +68,15 @@ def _no_data(ax: object, message: str = "no clusters at this cut-off") -> None:
     ax.set_axis_off()  # type: ignore[attr-defined]
 
 
+def _room_for_mark(fig: Figure) -> Figure:
+    """Keep a band free at the bottom of ``fig`` for the disclosure mark that the book draws
+    in its bottom-right corner, so that it never covers a legend or an axis label."""
+    height = fig.get_size_inches()[1]
+    band = min(0.3, 0.34 / height)
+    fig.get_layout_engine().set(rect=(0.0, band, 1.0, 1.0 - band))
+    return fig
+
+
 def figure_audit_uncertainty(uncertainty: pd.DataFrame) -> Figure:
     """Clusters in baseline order (rows, rank 1 at the top); for each, the 5th-95th
     percentile rank under random modelling choices (bar), the median rank (dot) and the
@@ -95,14 +104,14 @@ def figure_audit_uncertainty(uncertainty: pd.DataFrame) -> Figure:
     ax.grid(axis="x", color="#e5e7eb", linewidth=0.6)
     ax.set_axisbelow(True)
     fig.legend(loc="outside lower left", ncols=3, fontsize=LABEL_PT, frameon=False)
-    return fig
+    return _room_for_mark(fig)
 
 
 def figure_sobol(sensitivity: pd.DataFrame) -> Figure:
     """First-order (S1) and total (ST) Sobol' indices of each modelling choice with their
     95% confidence bars (sensitivity.csv's frame), largest total effect at the top."""
     s = sensitivity.sort_values("ST", kind="stable").reset_index(drop=True)
-    fig = new_figure(figsize=(FIG_WIDTH, 3.4))
+    fig = new_figure(figsize=(FIG_WIDTH, 3.9))
     ax = fig.add_subplot()
     if s[["S1", "ST"]].isna().all().all():
         _no_data(ax, "too few clusters for a sensitivity analysis")
@@ -115,9 +124,9 @@ def figure_sobol(sensitivity: pd.DataFrame) -> Figure:
     ax.set_yticklabels([FACTOR_LABELS.get(f, f) for f in s["factor"]], fontsize=LABEL_PT)
     ax.tick_params(axis="x", labelsize=LABEL_PT)
     ax.axvline(0, color=GREY, linewidth=0.8)
-    ax.set_xlabel("Share of the variation in how far clusters move from their baseline rank", fontsize=LABEL_PT + 0.5)
+    ax.set_xlabel("Share of the variation in how far clusters move", fontsize=LABEL_PT + 0.5)
     ax.legend(loc="lower right", fontsize=LABEL_PT)
-    return fig
+    return _room_for_mark(fig)
 
 
 def figure_correlations(correlations: pd.DataFrame) -> Figure:
@@ -144,7 +153,7 @@ def figure_correlations(correlations: pd.DataFrame) -> Figure:
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
     bar.set_label("Spearman ρ (blue: rise together; red: opposite)", fontsize=LABEL_PT)
     bar.ax.tick_params(labelsize=LABEL_PT)
-    return fig
+    return _room_for_mark(fig)
 
 
 # ---------------------------------------------------------------------------------------
@@ -235,7 +244,7 @@ def figure_detection_survivors(grid: pd.DataFrame, total: int) -> Figure:
     bar = fig.colorbar(image, ax=ax, shrink=0.85, format=PercentFormatter(1.0, decimals=0))
     bar.set_label(f"Share of the {total} clusters still a cluster of their own", fontsize=LABEL_PT)
     bar.ax.tick_params(labelsize=LABEL_PT)
-    return draws_on(fig, *TABLES, alt=(
+    return draws_on(_room_for_mark(fig), *TABLES, alt=(
         f"Grid of detection settings: for each search radius and minimum size, how many of the {total} clusters "
         "remain clusters of their own, what became of the others, and whether the top 10 changed."
     ))
@@ -293,7 +302,7 @@ def figure_detection_fates(detail: pd.DataFrame, grid: pd.DataFrame) -> Figure:
     shown = [c for c in codes if (values == codes.index(c)).any()]
     handles = [Patch(facecolor=STATUS_COLOURS[c], edgecolor=GREY, linewidth=0.5, label=STATUS_LABELS[c]) for c in shown]
     fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=LABEL_PT, frameon=False)
-    return draws_on(fig, *TABLES, alt=(
+    return draws_on(_room_for_mark(fig), *TABLES, alt=(
         "For each cluster affected by a change of detection setting (rows, baseline rank in brackets) and each "
         "setting (columns), a colour saying whether it stays a cluster, loses members, merges, becomes a "
         "quasi-cluster or is new."
@@ -340,7 +349,7 @@ def figure_vintage_common(common: pd.DataFrame, earlier_label: str, later_label:
         Line2D([], [], color=GREY, marker="o", linestyle="none", label="Same place"),
     ]
     fig.legend(handles=handles, loc="outside lower left", ncols=3, fontsize=LABEL_PT, frameon=False)
-    return draws_on(fig, *TABLES, alt=(
+    return draws_on(_room_for_mark(fig), *TABLES, alt=(
         f"Arrows from each cluster's rank at {earlier_label} to its rank at {later_label}, among the {n} clusters "
         "present at both dates."
     ))

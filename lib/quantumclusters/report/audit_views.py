@@ -186,7 +186,7 @@ def detection_details(grid: pd.DataFrame, detail: pd.DataFrame, total: int) -> D
                 "Cluster": changed["cluster"].astype(str),
                 "Rank (paper's setting)": changed["baseline_rank"],
                 "What becomes of it": [fate_text(r, splits) for _, r in changed.iterrows()],
-                "Members kept": changed["retained_share"],
+                "Members kept": changed["retained_share"].where(changed["status"].isin(["kept", "renamed", "merged"])),
                 "Rank in this setting": changed["setting_rank"],
             }
         )
