@@ -103,7 +103,8 @@ def figure_audit_uncertainty(uncertainty: pd.DataFrame) -> Figure:
     ax.set_xlabel("Overall rank (1 = best) under random modelling choices", fontsize=LABEL_PT + 0.5)
     ax.grid(axis="x", color="#e5e7eb", linewidth=0.6)
     ax.set_axisbelow(True)
-    fig.legend(loc="outside lower left", ncols=3, fontsize=LABEL_PT, frameon=False)
+    # top right is empty (the best clusters sit top left): the legend goes there, clear of the mark
+    ax.legend(loc="upper right", fontsize=LABEL_PT, frameon=True, facecolor="white", edgecolor="#e5e7eb")
     return _room_for_mark(fig)
 
 
@@ -348,7 +349,7 @@ def figure_vintage_common(common: pd.DataFrame, earlier_label: str, later_label:
         Line2D([], [], color=ORANGE, marker=">", linewidth=1.6, label="Fell"),
         Line2D([], [], color=GREY, marker="o", linestyle="none", label="Same place"),
     ]
-    fig.legend(handles=handles, loc="outside lower left", ncols=3, fontsize=LABEL_PT, frameon=False)
+    ax.legend(handles=handles, loc="upper right", fontsize=LABEL_PT, frameon=True, facecolor="white", edgecolor="#e5e7eb")
     return draws_on(_room_for_mark(fig), *TABLES, alt=(
         f"Arrows from each cluster's rank at {earlier_label} to its rank at {later_label}, among the {n} clusters "
         "present at both dates."
