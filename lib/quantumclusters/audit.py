@@ -44,14 +44,33 @@ analysed with ``SALib.analyze.sobol.analyze`` (seeded bootstrap, 95% confidence 
 Output: the mean absolute shift of the clusters' overall ranks from the baseline (the file
 ``sensitivity.csv``), and every cluster's rank (:attr:`Audit.sensitivity_clusters`).
 
-**Leave one indicator out** (:func:`leave_one_out`), **detection sensitivity**
-(:func:`detection_sensitivity`) and **vintages** (:func:`vintage_movement`) complete it.
+**Leave one indicator out** (:func:`leave_one_out`) completes the index audit.
+
+**Detection sensitivity** (:func:`detection_sensitivity`, :func:`compare_detection`): for each
+(eps, min_samples) setting, what became of every baseline cluster (:data:`DETECTION_STATUSES`:
+kept, renamed, merged into another, now a quasi-cluster, dissolved; and the new clusters, with
+the baseline cluster they split off), the share of its members retained, its rank there, and
+per setting the survivors, the top-10 exits and entries, and Spearman's rho over the survivors.
+On the bundled database (4 x 4 grid, radius 10-40 km, minimum 5-20): 45 of 45 survive with all
+members at (10, 5), (20, 5), (20, 10), (30, 5), (30, 10); a minimum of 15 leaves 39-40, of 20
+leaves 35-36 (the others become quasi-clusters, Greater Glasgow and Karlsruhe of the top 10
+among them); a 40 km radius merges Suzhou into Shanghai (44 survive).
+
+**Vintages** (:func:`vintages`, :func:`vintage_movement`): movement among the clusters present
+at both cut-offs, re-ranked among themselves, with entrants and exits apart. Bundled database,
+2024-07-31 -> 2025-07-31: 39 -> 45 clusters, 6 entrants, no exit; among the 39, 10 keep their
+place, 15 climb, 14 fall, whereas the full rankings show 22 falling (9 of them only because of
+the entrants).
 
 Convergence: :func:`sobol_convergence` gives the indices at ``N`` and ``2N``. On the bundled
 database (seed 20250731) the indices move between N = 512 and 1,024 and between 1,024 and
 2,048 by less than their 95% half-width at 2N, except S1 of ``leave_out`` (0.081 -> 0.048
 from 1,024 to 2,048, half-width 0.026); the order of the five factors by ST is unchanged
-(the table is in data/README.md, "Audit of the index").
+(tables: chapter 09, "How precise is the audit itself?", and data/README.md).
+
+Time: ``rank`` on the bundled database (5,000 draws, N = 512) takes 4.6 s wall, 3.6 s CPU
+(measured with ``time`` at load average 1.8 on a shared 2-core machine; 9-13 s wall at load
+average 6, the same CPU time).
 """
 
 from __future__ import annotations
@@ -105,9 +124,13 @@ __all__ = [
     "leave_one_out",
     "audit",
     "cluster_members",
+    "DETECTION_STATUSES",
+    "DETECTION_DETAIL_COLUMNS",
     "compare_detection",
     "detection_sensitivity",
     "vintage_movement",
+    "Vintages",
+    "vintages",
 ]
 
 #: The five modelling choices of the uncertainty and sensitivity analyses, in order.
@@ -617,49 +640,143 @@ def audit(
 # detection sensitivity and vintages
 
 
-def cluster_members(assignments: pd.DataFrame) -> dict[str, set[str]]:
-    """Cluster name -> the set of its member institution ids (``status == "cluster"``)."""
-    rows = assignments[assignments["status"] == "cluster"]
+#: What became of a baseline cluster under other detection settings (:func:`compare_detection`):
+#: ``kept`` (a cluster of the same name), ``renamed`` (most members form one cluster under another
+#: name that no other baseline cluster joins), ``merged`` (most members joined a cluster that
+#: continues another baseline cluster), ``quasi_cluster`` (most members now in a quasi-cluster:
+#: the group no longer passes the cluster test), ``dissolved`` (most members in no group). A
+#: cluster of the other run that continues no baseline cluster is ``new``.
+DETECTION_STATUSES: tuple[str, ...] = ("kept", "renamed", "merged", "quasi_cluster", "dissolved", "new")
+#: Columns of :func:`compare_detection`'s per-cluster frame.
+DETECTION_DETAIL_COLUMNS: tuple[str, ...] = (
+    "cluster",
+    "status",
+    "into",
+    "retained_share",
+    "baseline_rank",
+    "setting_rank",
+    "source",
+)
+#: How many places count as "the top" in :func:`compare_detection`.
+TOP: int = 10
+
+
+def cluster_members(assignments: pd.DataFrame, status: str = "cluster") -> dict[str, set[str]]:
+    """Group name -> the set of its member institution ids (rows with ``status``:
+    ``cluster`` by default, or ``quasi_cluster``)."""
+    rows = assignments[assignments["status"] == status]
     return {str(g): set(map(str, ids)) for g, ids in rows.groupby("group", sort=True)["institution_id"]}
 
 
-def _top(ranking: pd.DataFrame, n: int = 10) -> set[str]:
+def _overall_ranks(ranking: pd.DataFrame) -> pd.Series:
     ranks = ranking.set_index("cluster")["overall_rank"].astype(float)
-    return set(map(str, ranks[ranks <= n].index))
+    ranks.index = ranks.index.map(str)
+    return ranks
 
 
-def compare_detection(base: Any, other: Any) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Compare the clusters of two runs (pipeline results) by name and member overlap.
+def _top(ranking: pd.DataFrame, n: int = TOP) -> set[str]:
+    ranks = _overall_ranks(ranking)
+    return set(ranks[ranks <= n].index)
 
-    Returns (a summary: ``clusters``, ``survived`` (same name), ``merged``, ``disappeared``,
-    ``top10_changed``, ``spearman`` of the overall ranks on the shared names; per baseline
-    cluster: ``cluster``, ``status`` (``kept``: same name; ``merged``: its members now mostly
-    in another cluster, ``into``; ``disappeared``: none of them in a cluster),
-    ``retained_share`` (share of its members in the cluster of the same name, or in
-    ``into``))."""
+
+def _largest_overlap(members: set[str], groups: dict[str, set[str]]) -> tuple[int, str]:
+    """(shared members, name) of the group sharing most members (ties: by name); (0, "")."""
+    best = sorted(((len(members & m), n) for n, m in groups.items() if members & m), key=lambda t: (-t[0], t[1]))
+    return best[0] if best else (0, "")
+
+
+def compare_detection(base: Any, other: Any, top: int = TOP) -> tuple[dict[str, Any], pd.DataFrame]:
+    """What became of each cluster of a baseline run under another run (pipeline results, or
+    anything with ``assignments`` and ``ranking``), matched by name and by members.
+
+    Per baseline cluster (sorted by name): ``cluster``, ``status`` (:data:`DETECTION_STATUSES`),
+    ``into`` (the cluster that continues it, or for ``quasi_cluster`` the quasi-cluster holding
+    most of its members; empty for ``dissolved``), ``retained_share`` (share of its members in
+    ``into`` when that is a cluster, else 0), ``baseline_rank``, ``setting_rank`` (the rank of
+    ``into`` in the other run; NaN when no cluster continues it). Then one row per cluster of
+    the other run that continues none (``status`` ``new``, its ``setting_rank``, and ``source``:
+    the baseline cluster most of its members came from, i.e. it split off from; empty if none
+    of them was in a cluster).
+
+    A baseline cluster whose name has gone goes where most of its members went: into one
+    cluster of the other run, into quasi-clusters, or nowhere (ties in that order). Into a
+    cluster that keeps another baseline cluster's name, or that another vanished baseline
+    cluster also goes into, it has ``merged``; otherwise it is ``renamed``.
+
+    The summary: ``clusters`` (in the other run), ``survived`` (``kept`` + ``renamed``: still a
+    cluster of its own), ``kept``, ``renamed``, ``merged``, ``quasi_cluster``, ``dissolved``,
+    ``disappeared`` (``quasi_cluster`` + ``dissolved``), ``new``, ``top10_changed`` and
+    ``top10_out`` / ``top10_in`` (the baseline top ``top`` that left it, and the clusters that
+    entered it, renamed clusters under their baseline name, ``; ``-separated),
+    ``median_retained`` and ``min_retained`` (over the survivors), ``spearman`` (the overall
+    ranks of the survivors in both runs; NaN below three)."""
     before, after = cluster_members(base.assignments), cluster_members(other.assignments)
-    rows = []
+    quasi = cluster_members(other.assignments, "quasi_cluster")
+    rank_a, rank_b = _overall_ranks(base.ranking), _overall_ranks(other.ranking)
+    placed: dict[str, tuple[str, str, int]] = {}  # vanished baseline cluster -> (kind, group, count)
+    for name in sorted(before):
+        if name in after:
+            continue
+        members = before[name]
+        in_cluster, dest = _largest_overlap(members, after)
+        in_quasi = len(members & set().union(*quasi.values())) if quasi else 0
+        _, quasi_dest = _largest_overlap(members, quasi)
+        nowhere = len(members) - len(members & set().union(*after.values(), *quasi.values()))
+        kind = max((("cluster", dest, in_cluster), ("quasi", quasi_dest, in_quasi), ("none", "", nowhere)),
+                   key=lambda t: t[2])  # max keeps the first of equal counts
+        placed[name] = kind if kind[2] > 0 else ("none", "", 0)
+    destinations = pd.Series([g for k, g, _ in placed.values() if k == "cluster"], dtype=object)
+    shared_dest = set(destinations[destinations.duplicated(keep=False)])
+    rows, continues = [], {}  # continues: other-run cluster -> baseline cluster it continues
     for name in sorted(before):
         members = before[name]
+        row = {"cluster": name, "baseline_rank": rank_a.get(name, np.nan), "source": ""}
         if name in after:
-            rows.append({"cluster": name, "status": "kept", "into": "", "retained_share": len(members & after[name]) / len(members)})
-            continue
-        overlap = sorted(((len(members & m), n) for n, m in after.items() if members & m), key=lambda t: (-t[0], t[1]))
-        if overlap:
-            rows.append({"cluster": name, "status": "merged", "into": overlap[0][1], "retained_share": overlap[0][0] / len(members)})
+            row.update(status="kept", into=name, retained_share=len(members & after[name]) / len(members))
+            continues[name] = name
         else:
-            rows.append({"cluster": name, "status": "disappeared", "into": "", "retained_share": 0.0})
-    detail = pd.DataFrame(rows, columns=["cluster", "status", "into", "retained_share"])
-    a = base.ranking.set_index("cluster")["overall_rank"].astype(float)
-    b = other.ranking.set_index("cluster")["overall_rank"].astype(float)
-    shared = sorted(set(a.dropna().index) & set(b.dropna().index))
-    rho = spearman_rho(a.loc[shared], b.loc[shared]) if len(shared) >= 3 else float("nan")
+            kind, group, count = placed[name]
+            if kind == "cluster":
+                merged = group in before or group in shared_dest
+                row.update(status="merged" if merged else "renamed", into=group, retained_share=count / len(members))
+                if not merged:
+                    continues[group] = name
+            elif kind == "quasi":
+                row.update(status="quasi_cluster", into=group, retained_share=0.0)
+            else:
+                row.update(status="dissolved", into="", retained_share=0.0)
+        row["setting_rank"] = rank_b.get(row["into"], np.nan) if row["status"] in ("kept", "renamed", "merged") else np.nan
+        rows.append(row)
+    joined = {r["into"] for r in rows if r["status"] == "merged"}
+    for name in sorted(set(after) - set(continues) - joined):
+        _, source = _largest_overlap(after[name], before)
+        rows.append({"cluster": name, "status": "new", "into": "", "retained_share": np.nan,
+                     "baseline_rank": np.nan, "setting_rank": rank_b.get(name, np.nan), "source": source})
+    detail = pd.DataFrame(rows, columns=list(DETECTION_DETAIL_COLUMNS))
+    detail["baseline_rank"] = detail["baseline_rank"].astype(float)
+    detail["setting_rank"] = detail["setting_rank"].astype(float)
+    status = detail["status"].value_counts()
+    count = {s: int(status.get(s, 0)) for s in DETECTION_STATUSES}
+    survivors = detail[detail["status"].isin(["kept", "renamed"])]
+    paired = survivors.dropna(subset=["baseline_rank", "setting_rank"])
+    rho = (
+        spearman_rho(paired["baseline_rank"].reset_index(drop=True), paired["setting_rank"].reset_index(drop=True))
+        if len(paired) >= 3
+        else float("nan")
+    )
+    top_a = {c for c, r in rank_a.items() if r <= top}
+    top_b = {continues.get(c, c) for c, r in rank_b.items() if r <= top}
     summary = {
         "clusters": len(after),
-        "survived": int((detail["status"] == "kept").sum()),
-        "merged": int((detail["status"] == "merged").sum()),
-        "disappeared": int((detail["status"] == "disappeared").sum()),
-        "top10_changed": _top(base.ranking) != _top(other.ranking),
+        "survived": count["kept"] + count["renamed"],
+        **{s: count[s] for s in DETECTION_STATUSES if s != "new"},
+        "disappeared": count["quasi_cluster"] + count["dissolved"],
+        "new": count["new"],
+        "top10_changed": top_a != top_b,
+        "top10_out": "; ".join(sorted(top_a - top_b, key=lambda c: (rank_a[c], c))),
+        "top10_in": "; ".join(sorted(top_b - top_a)),
+        "median_retained": float(survivors["retained_share"].median()) if len(survivors) else float("nan"),
+        "min_retained": float(survivors["retained_share"].min()) if len(survivors) else float("nan"),
         "spearman": rho,
     }
     return summary, detail
@@ -671,15 +788,16 @@ def detection_sensitivity(
     params_grid: Iterable[Any],
     baseline_params: Any = None,
     run: Callable[..., Any] | None = None,
+    base: Any = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rerun detection and ranking on a validated ``db`` at ``cutoff`` for every
     :class:`~quantumclusters.detection.Params` of ``params_grid`` and compare each with the
     run at ``baseline_params`` (default: the paper's) by :func:`compare_detection`.
 
     Returns (one row per setting: ``eps_km``, ``min_samples``, the summary columns,
-    ``baseline``; one row per setting and baseline cluster: ``eps_km``, ``min_samples`` and
-    the detail columns). ``run(db, cutoff, params)`` defaults to the pipeline without the
-    Monte Carlo and audit parts."""
+    ``baseline``; one row per setting and cluster: ``eps_km``, ``min_samples`` and
+    :data:`DETECTION_DETAIL_COLUMNS`). ``run(db, cutoff, params)`` defaults to the pipeline
+    without the Monte Carlo and audit parts; ``base`` is the baseline run if already made."""
     from .detection import Params
 
     baseline_params = Params() if baseline_params is None else baseline_params
@@ -689,7 +807,7 @@ def detection_sensitivity(
         def run(db_: Any, cutoff_: Any, params_: Any) -> Any:
             return pipeline_run(db_, cutoff_, params_, draws=0, audit=False)
 
-    base = run(db, cutoff, baseline_params)
+    base = run(db, cutoff, baseline_params) if base is None else base
     summaries, details = [], []
     for params in params_grid:
         other = base if params == baseline_params else run(db, cutoff, params)
@@ -698,9 +816,8 @@ def detection_sensitivity(
         summaries.append({**key, **summary, "baseline": params == baseline_params})
         details.append(detail.assign(**key))
     grid = pd.DataFrame(summaries)
-    detail = pd.concat(details, ignore_index=True) if details else pd.DataFrame()
-    if len(detail):
-        detail = detail[["eps_km", "min_samples", "cluster", "status", "into", "retained_share"]]
+    columns = ["eps_km", "min_samples", *DETECTION_DETAIL_COLUMNS]
+    detail = pd.concat(details, ignore_index=True)[columns] if details else pd.DataFrame(columns=columns)
     return grid, detail
 
 
@@ -723,3 +840,49 @@ def vintage_movement(earlier: pd.DataFrame, later: pd.DataFrame) -> tuple[pd.Dat
     out["movement"] = out["rank_earlier"] - out["rank_later"]
     out = out.sort_values(["rank_later", "cluster"], kind="stable", na_position="last").reset_index(drop=True)
     return out, entrants, exits
+
+
+@dataclass(frozen=True)
+class Vintages:
+    """Two vintages compared (:func:`vintages`).
+
+    ``common``: the clusters present at both cut-offs, ``cluster``, ``rank_earlier``,
+    ``rank_later``, ``movement`` (places gained when they are ranked among themselves, as
+    :func:`vintage_movement`), and ``full_rank_earlier``, ``full_rank_later``,
+    ``full_movement`` (the same from each vintage's full ranking, where entrants and exits
+    take places too); sorted by ``rank_later``, then name. ``entrants``: ``cluster``,
+    ``rank_later`` (full ranking of the later vintage), by rank. ``exits``: ``cluster``,
+    ``rank_earlier`` (full ranking of the earlier vintage), by rank."""
+
+    common: pd.DataFrame
+    entrants: pd.DataFrame
+    exits: pd.DataFrame
+
+    @property
+    def falls_only_from_entry(self) -> list[str]:
+        """Clusters that fall in the full rankings but not among the common set: their fall
+        is the entrants' (and exits') doing, not their own."""
+        c = self.common
+        hit = (c["full_movement"] < 0) & (c["movement"] >= 0)
+        return sorted(c.loc[hit, "cluster"].astype(str))
+
+
+def vintages(earlier: pd.DataFrame, later: pd.DataFrame) -> Vintages:
+    """Movement among the clusters present in both vintages (indicator tables of two runs),
+    with the entrants and exits apart (:class:`Vintages`)."""
+    common, entrants, exits = vintage_movement(earlier, later)
+    full_a = rank_clusters(indicator_table(earlier)).set_index("cluster")["overall_rank"].astype(float)
+    full_b = rank_clusters(indicator_table(later)).set_index("cluster")["overall_rank"].astype(float)
+    full_a.index, full_b.index = full_a.index.map(str), full_b.index.map(str)
+    names = common["cluster"].astype(str)
+    common = common.assign(
+        full_rank_earlier=names.map(full_a).to_numpy(dtype=float),
+        full_rank_later=names.map(full_b).to_numpy(dtype=float),
+    )
+    common["full_movement"] = common["full_rank_earlier"] - common["full_rank_later"]
+
+    def listed(names_: list[str], ranks: pd.Series, column: str) -> pd.DataFrame:
+        frame = pd.DataFrame({"cluster": pd.Series(names_, dtype="string"), column: ranks.reindex(names_).to_numpy(dtype=float)})
+        return frame.sort_values([column, "cluster"], kind="stable", na_position="last").reset_index(drop=True)
+
+    return Vintages(common=common, entrants=listed(entrants, full_b, "rank_later"), exits=listed(exits, full_a, "rank_earlier"))
