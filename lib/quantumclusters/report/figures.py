@@ -111,11 +111,13 @@ def uses_synthetic(fig: Figure, shares: dict[str, float | None] | None = None) -
 
 
 def mark_figure(fig: Figure) -> Figure:
-    """Draw :data:`MARK` inside the image (bottom right, on a white box), once."""
+    """Draw :data:`MARK` inside the image, once: on a white box at the bottom right, just
+    below the figure's own area, so that it never covers a label (the saved image, cut to
+    its contents, grows to hold it)."""
     if getattr(fig, "_qc_marked", False):
         return fig
     fig.text(
-        0.995, 0.005, MARK, ha="right", va="bottom", fontsize=9, color="#9a3412", fontweight="bold",
+        0.995, -0.004, MARK, ha="right", va="top", fontsize=9.5, color="#9a3412", fontweight="bold",
         bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "#9a3412", "alpha": 0.9, "linewidth": 0.6},
         zorder=100,
     )

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
@@ -35,6 +36,11 @@ __all__ = [
     "GREY",
     "RANK_CMAP",
     "FIGSIZE",
+    "WIDTH",
+    "TEXT",
+    "place_labels",
+    "integer_ticks",
+    "dwarfed",
     "TYPE_GROUPS",
     "apply_style",
     "rank_colour",
@@ -83,6 +89,7 @@ from .style import (  # noqa: E402
     ORANGE,
     RANK_CMAP,
     TEXT,
+    WIDTH,
     apply_style,
     dwarfed,
     integer_ticks,
@@ -229,6 +236,8 @@ def _hbar(ax: Any, values: pd.Series, colour: Any, fmt: Any, *, xlabel: str = ""
         integer_ticks(ax.xaxis)
     if xlabel:
         ax.set_xlabel(xlabel)
+    for t in texts:
+        t.set_in_layout(False)  # fitted by _fit_value_labels, not by shrinking the axes
     ax._qc_value_labels = (texts, values.to_numpy(dtype=float))  # type: ignore[attr-defined]
 
 
@@ -534,7 +543,7 @@ def figure_9_external_share(result: Any, n: int = 10) -> Figure:
         ax.axhline(y[n - 1] - 1, color=GREY, linestyle="--", linewidth=1)
         ax.text(1, y[n - 1] - 1, f" {len(share) - 2 * n} clusters in between ", va="center", ha="left",
                 fontsize=TEXT, color=GREY, bbox={"fc": "white", "ec": "none", "pad": 0.5})
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2)
+        fig.legend(loc="outside lower center", ncols=2)
     else:
         ax.barh(y, values, color=_rank_colours(result, shown.index), height=0.7)
         _rank_key(fig, ax, result)
@@ -656,15 +665,19 @@ def figure_11_institutions_per_million(result: Any, n: int = 10) -> Figure:
         vals_arr = np.array(vals)
         ax.barh(y, vals_arr, left=left, color=_TYPE_GROUP_COLOURS[group], height=0.7, label=group)
         left = left + vals_arr
-    for yi, v in zip(y, top.to_numpy(dtype=float)):
-        ax.text(v + float(top.max()) * 0.01, yi, f"{v:.1f}", va="center", fontsize=8.5)
-    ax.set_yticks(y, [_short(k) for k in top.index])
+    texts = [ax.annotate(f"{v:.1f}", (v, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=TEXT)
+             for yi, v in zip(y, top.to_numpy(dtype=float))]
+    for t in texts:
+        t.set_in_layout(False)
+    ax._qc_value_labels = (texts, top.to_numpy(dtype=float))  # type: ignore[attr-defined]
+    ax.set_yticks(y, [_name(k) for k in top.index])
     ax.tick_params(axis="y", length=0)
-    ax.set_xlim(0, float(top.max()) * 1.15)
+    ax.set_ylim(-0.6, len(top) - 0.4)
+    ax.set_xlim(0, float(top.max()))
     ax.set_xlabel("Quantum-active institutions per million people")
     ax.spines["left"].set_visible(False)
-    ax.legend(loc="lower right")
-    return fig
+    ax.legend(title="Institution type", loc="lower right")
+    return _done(fig)
 
 
 def figure_12_spinouts(result: Any, n: int = 10) -> Figure:
@@ -672,7 +685,7 @@ def figure_12_spinouts(result: Any, n: int = 10) -> Figure:
     right axis) with their number of research institutions (blue bars, left axis)."""
     top = _top(result, "spinouts_per_research_institution", n)
     clusters = _by_cluster(result.clusters)
-    fig = new_figure(figsize=(8.0, 5.0))
+    fig = new_figure(height=5.6)
     ax = fig.add_subplot()
     if top.empty:
         _empty(ax)
@@ -681,11 +694,13 @@ def figure_12_spinouts(result: Any, n: int = 10) -> Figure:
     research = [float(clusters.at[k, "research_institutions"]) for k in top.index]
     ax.bar(x, research, color=BLUE, width=0.6, label="Research institutions (left axis)")
     ax.set_ylabel("Research institutions")
-    ax.set_xticks(x, [_short(k, 26) for k in top.index], rotation=35, ha="right")
+    integer_ticks(ax.yaxis)
+    # whole names, slanted (a name is never cut; slanted single lines do not collide)
+    ax.set_xticks(x, [str(k) for k in top.index], rotation=40, ha="right", rotation_mode="anchor")
     ax2 = ax.twinx()
     ax2.plot(x, top.to_numpy(dtype=float), color=ORANGE, marker="o", linewidth=2, label="Spinouts per research institution (right axis)")
     for xi, v in zip(x, top.to_numpy(dtype=float)):
-        ax2.annotate(f"{v:.2f}", (xi, v), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8, color=INK,
+        ax2.annotate(f"{v:.2f}", (xi, v), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=TEXT, color=INK,
                      bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     ax2.set_ylabel("Spinouts per research institution")
     ax2.set_ylim(0, float(top.max()) * 1.2 if float(top.max()) > 0 else 1)
@@ -693,7 +708,8 @@ def figure_12_spinouts(result: Any, n: int = 10) -> Figure:
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper right")
-    ax.set_ylim(0, max(research) * 1.35 if max(research) > 0 else 1)
+    ax.set_ylim(0, max(research) * 1.45 if max(research) > 0 else 1)
+    ax2.set_ylim(0, float(top.max()) * 1.3 if float(top.max()) > 0 else 1)
     return fig
 
 
@@ -723,9 +739,10 @@ def figure_14_quasi_clusters(result: Any) -> Figure:
     ax.bar(x, t2, bottom=t1, color=ORANGE, width=0.6, label="Tier 2")
     top = float((t1 + t2).max()) if len(x) else 1.0
     for xi, a, b in zip(x, t1, t2):
-        ax.text(xi, a + b + max(top, 1) * 0.015, f"{a + b:.0f}", ha="center", va="bottom", fontsize=9)
-    ax.set_xticks(x, [r.replace(", and ", ",\nand ") for r in table.index])
+        ax.text(xi, a + b + max(top, 1) * 0.015, f"{a + b:.0f}", ha="center", va="bottom", fontsize=TEXT)
+    ax.set_xticks(x, [wrap(r, 14) for r in table.index])
     ax.set_ylabel("Quasi-clusters")
+    integer_ticks(ax.yaxis)
     ax.set_ylim(0, max(top, 1) * 1.15)
     ax.legend(loc="upper left")
     return fig
@@ -742,7 +759,7 @@ def figure_15_funding_by_region(result: Any) -> Figure:
     table = derived.funding_by_region(result)
     fig = _stacked_in_out(table, title_x="", ylabel="Quantum company funding (USD)")
     ax = fig.axes[0]
-    ax.set_xticks(ax.get_xticks(), [str(r).replace(", and ", ",\nand ") for r in table.index])
+    ax.set_xticks(ax.get_xticks(), [wrap(r, 14) for r in table.index])
     return fig
 
 
@@ -753,7 +770,7 @@ def figure_16_type_shares(result: Any) -> Figure:
 
     shares = derived.type_shares_in_clusters(result)
     s = shares["share_in_clusters"].astype(float).rename(index=TYPE_LABELS)
-    fig = new_figure(figsize=(8.0, 4.0))
+    fig = new_figure(height=4.0)
     ax = fig.add_subplot()
     y = np.arange(len(s))[::-1]
     inside = s.fillna(0).to_numpy() * 100
@@ -762,12 +779,12 @@ def figure_16_type_shares(result: Any) -> Figure:
     for yi, v, raw in zip(y, inside, s.to_numpy()):
         if not math.isnan(raw):
             ax.text(max(v, 0) / 2 if v >= 12 else v + 1, yi, f"{v:.0f}%", va="center",
-                    ha="center" if v >= 12 else "left", color="white" if v >= 12 else INK, fontsize=8.5)
+                    ha="center" if v >= 12 else "left", color="white" if v >= 12 else INK, fontsize=TEXT)
     ax.set_yticks(y, [str(k) for k in s.index])
     ax.tick_params(axis="y", length=0)
     ax.set_xlim(0, 100)
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
     ax.spines["left"].set_visible(False)
     return fig
 
@@ -779,12 +796,13 @@ def figure_17_involvement(result: Any) -> Figure:
 
     counts = derived.involvement_counts(result)["collaborations"].astype(float).rename(index=INVOLVEMENT_LABELS)
     total = float(counts.sum())
-    fig = new_figure(figsize=(8.0, 3.8))
+    fig = new_figure(height=3.2)
     ax = fig.add_subplot()
-    colours = [BLUE, MID_BLUE, ORANGE][: len(counts)]
-    _hbar(ax, counts, colours, lambda v: f"{v:,.0f} ({v / total:.0%})" if total > 0 else f"{v:,.0f}",
-          xlabel="Collaborations")
-    return fig
+    # one colour: the categories are named on the axis, so colour encodes nothing here
+    _hbar(ax, counts, BLUE, lambda v: f"{v:,.0f} ({v / total:.0%})" if total > 0 else f"{v:,.0f}",
+          xlabel="Collaborations", counts=True)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    return _done(fig)
 
 
 # --------------------------------------------------------------------------------------
@@ -798,7 +816,7 @@ def figure_spearman_distribution(rhos: pd.DataFrame | dict[str, Sequence[float]]
     n = max(len(items), 1)
     cols = 2 if n > 1 else 1
     rows = math.ceil(n / cols)
-    fig = new_figure(figsize=(8.0, 2.6 * rows + 0.4))
+    fig = new_figure(height=2.8 * rows + 0.5)
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
     for ax, (name, values) in zip(axes.flat, items):
         v = np.asarray(values, dtype=float)
@@ -808,8 +826,10 @@ def figure_spearman_distribution(rhos: pd.DataFrame | dict[str, Sequence[float]]
         ax.hist(v, bins=bins, color=BLUE)
         ax.axvline(threshold, color=ORANGE, linestyle="--", linewidth=1.2)
         share = float((v > threshold).mean()) if len(v) else float("nan")
-        ax.set_title(f"{str(name).replace('_', ' ').capitalize()}: {share:.0%} of draws above {threshold:.2f}", fontsize=9.5)
+        ax.set_title(wrap(f"{str(name).replace('_', ' ').capitalize()}: {share:.0%} of draws above {threshold:.2f}", 30),
+                     fontsize=10)
         ax.set_ylabel("Draws")
+        integer_ticks(ax.yaxis)
     for ax in list(axes.flat)[len(items):]:
         ax.set_axis_off()
     for ax in axes[-1]:
@@ -830,7 +850,7 @@ def figure_rank_uncertainty(uncertainty: pd.DataFrame, baseline: pd.Series) -> F
     u["baseline_rank"] = baseline.reindex(u.index).astype(float)
     u = u.loc[sorted(u.index, key=lambda k: (float(u.at[k, "baseline_rank"]), str(k)))]
     n = len(u)
-    fig = new_figure(figsize=(8.0, max(3.0, 0.2 * n + 1.2)))
+    fig = new_figure(height=max(3.0, 0.24 * n + 1.6))
     ax = fig.add_subplot()
     if n == 0:
         _empty(ax)
@@ -841,11 +861,14 @@ def figure_rank_uncertainty(uncertainty: pd.DataFrame, baseline: pd.Series) -> F
               alpha=0.85, label="5th–95th percentile of rank")
     ax.scatter(u["median_rank"].astype(float), y, color=INK, s=40, zorder=3, label="Median rank", marker="|")
     ax.scatter(u["baseline_rank"].astype(float), y, facecolor="white", edgecolor=INK, s=18, zorder=4, label="Baseline rank")
-    ax.set_yticks(y, [_short(k, 30) for k in u.index], fontsize=7.5)
+    ax.set_yticks(y, [str(k) for k in u.index], fontsize=9)
     ax.tick_params(axis="y", length=0)
+    ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlim(0.3, n + 0.7)
+    integer_ticks(ax.xaxis)
     ax.set_xlabel("Overall rank (1 = best)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 if n > 20 else -0.15), ncols=3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3)
+    rank_key(fig, ax, n, label="Bar colour: baseline rank (1 = best)", shrink=0.5)
     ax.spines["left"].set_visible(False)
     return fig
 
@@ -856,13 +879,15 @@ def figure_detection_sensitivity(grid: pd.DataFrame) -> Figure:
 
     ``grid`` has columns ``eps_km``, ``min_samples``, ``clusters``, ``spearman``.
     """
-    fig = new_figure(figsize=(9.0, 3.8))
-    axes = fig.subplots(1, 2)
+    fig = new_figure(height=6.6)
+    axes = fig.subplots(2, 1)
     eps = sorted(grid["eps_km"].unique())
     mins = sorted(grid["min_samples"].unique())
-    for ax, column, title, fmt, cmap in (
-        (axes[0], "clusters", "Number of clusters", "{:.0f}", LinearSegmentedColormap.from_list("b", ["#f4f7fb", BLUE])),
-        (axes[1], "spearman", "Rank agreement with the baseline (Spearman ρ)", "{:.2f}", RANK_CMAP.reversed()),
+    for ax, column, title, fmt, cmap, key in (
+        (axes[0], "clusters", "Number of clusters", "{:.0f}", LinearSegmentedColormap.from_list("b", ["#f4f7fb", BLUE]),
+         "Clusters found"),
+        (axes[1], "spearman", "Rank agreement with the baseline (Spearman ρ)", "{:.2f}", RANK_CMAP.reversed(),
+         "Spearman ρ"),
     ):
         m = grid.pivot_table(index="min_samples", columns="eps_km", values=column, aggfunc="first").reindex(index=mins, columns=eps)
         vals = m.to_numpy(dtype=float)
@@ -878,13 +903,16 @@ def figure_detection_sensitivity(grid: pd.DataFrame) -> Figure:
                 text = "–" if not np.isfinite(v) else fmt.format(v)
                 shade = img.cmap(img.norm(v)) if np.isfinite(v) else (1, 1, 1, 1)
                 lum = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
-                ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if lum < 0.5 else INK)
-        ax.set_xticks(range(len(eps)), [f"{e:g}" for e in eps])
+                ax.text(j, i, text, ha="center", va="center", fontsize=TEXT, color="white" if lum < 0.5 else INK)
+        ax.set_xticks(range(len(eps)), [f"{e:g} km" for e in eps])
         ax.set_yticks(range(len(mins)), [f"{s:g}" for s in mins])
-        ax.set_xlabel("Search radius (km)")
-        ax.set_ylabel("Minimum institutions in a group")
-        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("Search radius: how far apart two institutions may be to count as neighbours")
+        ax.set_ylabel(wrap("Minimum institutions in a group", 18))
+        ax.set_title(title, fontsize=10.5)
         ax.spines[["left", "bottom"]].set_visible(False)
+        cbar = fig.colorbar(img, ax=ax, shrink=0.9, pad=0.02, aspect=18)
+        cbar.set_label(key)
+        cbar.outline.set_visible(False)
     return fig
 
 
@@ -896,7 +924,7 @@ def figure_vintage_movement(movement: pd.DataFrame, earlier_label: str, later_la
     cluster's two positions. A cluster present at one cut-off only has no line (a cross
     on the left: no longer a cluster)."""
     m = _by_cluster(movement)
-    fig = new_figure(figsize=(8.0, max(4.0, 0.2 * len(m) + 1.2)))
+    fig = new_figure(height=max(4.0, 0.21 * len(m) + 1.6))
     ax = fig.add_subplot()
     if m.empty:
         _empty(ax)
@@ -927,13 +955,15 @@ def figure_vintage_movement(movement: pd.DataFrame, earlier_label: str, later_la
         elif a is not None:
             ax.plot([0], [a], color=GREY, marker="x", markersize=4)
         if b is not None:
-            ax.text(1.03, b, f"{label('rank_later', name)}  {_short(name, 30)}", va="center", fontsize=7)
+            ax.text(1.03, b, f"{label('rank_later', name)}  {name}", va="center", fontsize=9)
         if a is not None:
-            ax.text(-0.03, a, f"{_short(name, 30)}  {label('rank_earlier', name)}", va="center", ha="right", fontsize=7)
-    ax.set_xlim(-0.75, 1.75)
+            ax.text(-0.03, a, f"{name}  {label('rank_earlier', name)}", va="center", ha="right", fontsize=9)
+    ax.set_xlim(-1.65, 2.65)
     ax.set_ylim(n + 1, 0)
     ax.set_xticks([0, 1], [earlier_label, later_label])
     ax.set_yticks([])
     ax.spines[["left", "bottom"]].set_visible(False)
     ax.tick_params(axis="x", length=0)
+    rank_key(fig, ax, n_right, label=f"Line colour: rank at {later_label} (1 = best)", shrink=0.6, location="bottom",
+             aspect=40)
     return fig

@@ -88,8 +88,9 @@ RANK_CMAP = LinearSegmentedColormap.from_list("quantum_rank", [BLUE, MID_BLUE, L
 COLUMN_PX = 720
 #: Figure resolution: one inch of figure is DPI pixels of the design size.
 DPI = 100
-#: The design width in inches: a figure of this width is shown at 1:1 in the column.
-WIDTH = COLUMN_PX / DPI
+#: The design width in inches: a figure of this width (plus the few pixels of margin the
+#: saved image adds) is shown at 1:1 in the column.
+WIDTH = 7.0
 #: Default figure size (width, height) in inches.
 FIGSIZE: tuple[float, float] = (WIDTH, 4.4)
 #: The smallest font size, in points at display size.
