@@ -74,7 +74,7 @@ class MapView:
 #: is an inset over the Pacific corner of the map (otherwise 40% of the map is empty sea).
 VIEWS: dict[str, MapView] = {
     "europe": MapView("European quantum clusters", (-11.0, 29.5), (37.0, 62.5)),
-    "north_america": MapView("North American quantum clusters", (-126.0, -63.0), (24.0, 53.5)),
+    "north_america": MapView("North American quantum clusters", (-126.0, -55.0), (24.5, 52.5)),
     "east_asia": MapView(
         "East Asian quantum clusters", (104.0, 146.0), (18.0, 45.5),
         insets=(Inset("Singapore", (99.5, 109.0), (-2.5, 5.5), (0.655, 0.025, 0.33, 0.36)),),

@@ -269,7 +269,11 @@ def log_ticks(axis: Any, lo: float, hi: float, fmt: str = "{:g}") -> None:
 # label placement
 
 
-_OFFSETS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)]
+#: Directions tried around a point (right and left first: labels read best beside a point),
+#: then distances (multiples of the marker's radius).
+_OFFSETS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1),
+            (2, 1), (-2, 1), (2, -1), (-2, -1), (1, 2), (-1, 2), (1, -2), (-1, -2)]
+_SCALES = (1.0, 1.8, 2.8, 4.2, 6.0, 8.0)
 
 
 def _renderer(fig: Any) -> Any:
@@ -331,15 +335,21 @@ def place_labels(
         return total
 
     bbox = {"boxstyle": "round,pad=0.12", "fc": (1, 1, 1, 0.75), "ec": "none"} if box else None
+    def box_distance(bb: Any, px: float, py: float) -> float:
+        dx = max(bb.x0 - px, 0, px - bb.x1)
+        dy = max(bb.y0 - py, 0, py - bb.y1)
+        return math.hypot(dx, dy)
+
     for i, (x, y, size, text) in enumerate(points):
         r_pt = math.sqrt(max(size, 1.0) / math.pi) + 2.0
+        own = markers[i]
         best = None
-        for scale in (1.0, 2.2, 3.6):
+        for scale in _SCALES:
             for dx, dy in _OFFSETS:
                 norm = math.hypot(dx, dy)
                 ox, oy = dx / norm * r_pt * scale, dy / norm * r_pt * scale
-                ha = "left" if dx > 0 else ("right" if dx < 0 else "center")
-                va = "bottom" if dy > 0 else ("top" if dy < 0 else "center")
+                ha = "left" if dx > 0.3 else ("right" if dx < -0.3 else "center")
+                va = "bottom" if dy > 0.3 else ("top" if dy < -0.3 else "center")
                 t = ax.annotate(
                     text, (x, y), xytext=(ox, oy), textcoords="offset points", ha=ha, va=va,
                     fontsize=fontsize, color=INK, zorder=6, bbox=bbox, annotation_clip=False,
@@ -349,6 +359,12 @@ def place_labels(
                 hits = sum(overlap(bb, p) for p in placed)
                 cost = hits * 10 + 0.3 * marker_overlap(bb, i)
                 cost += 0 if inside else 1e9
+                # a label nearer another marker than its own would name the wrong point
+                mine = box_distance(bb, own[0], own[1]) - own[2]
+                # (or that touches another marker: kept clear by a margin of about 5 pt)
+                clear = 5.0 * ax.figure.dpi / 72.0
+                if any(box_distance(bb, px, py) - r < min(mine - 1, clear) for j, (px, py, r) in enumerate(markers) if j != i):
+                    cost += 2000.0
                 cost += (scale - 1.0) * 40.0
                 if best is None or cost < best[0]:
                     if best is not None:
@@ -356,7 +372,7 @@ def place_labels(
                     best = (cost, t, bb, scale, hits)
                 else:
                     t.remove()
-                if cost == 0:
+                if cost == (scale - 1.0) * 40.0:
                     break
             if best is not None and best[0] <= (scale - 1.0) * 40.0:
                 break
@@ -373,7 +389,7 @@ def place_labels(
             t = ax.annotate(
                 text, (x, y), xytext=xytext, textcoords="offset points", fontsize=fontsize, color=INK, zorder=6,
                 bbox=bbox, annotation_clip=False,
-                arrowprops={"arrowstyle": "-", "color": GREY, "lw": 0.7, "shrinkA": 0, "shrinkB": 3},
+                arrowprops={"arrowstyle": "-", "color": "#5f6b77", "lw": 0.8, "shrinkA": 0, "shrinkB": 3},
                 **props,
             )
         placed.append(bb)
