@@ -132,12 +132,25 @@ def alt_text(fig: Figure) -> str:
     if given:
         return str(given)
     parts = []
-    for ax in fig.axes:
-        title = ax.get_title()
+    for ax in fig.findobj(lambda a: hasattr(a, "get_xlabel") and hasattr(a, "get_title")):
+        if hasattr(ax, "_colorbar"):
+            label = (ax.get_ylabel() or ax.get_xlabel()).replace("\n", " ")
+            if label:
+                parts.append(f"colour key: {label}")
+            continue
+        title = " ".join(t for t in (ax.get_title(loc=loc) for loc in ("left", "center", "right")) if t)
         x, y = ax.get_xlabel(), ax.get_ylabel()
-        bits = [b for b in (title, f"horizontal axis: {x}" if x else "", f"vertical axis: {y}" if y else "") if b]
+        bits = [b.replace("\n", " ") for b in (title, f"horizontal axis: {x}" if x else "",
+                                                 f"vertical axis: {y}" if y else "") if b]
         if bits:
             parts.append("; ".join(bits))
+    from matplotlib.legend import Legend
+
+    for legend in fig.findobj(Legend):
+        entries = [t.get_text() for t in legend.get_texts() if t.get_text()]
+        heading = legend.get_title().get_text()
+        if entries or heading:
+            parts.append("legend: " + (heading + ": " if heading else "") + ", ".join(entries))
     suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
     text = ". ".join(p for p in [suptitle, *parts] if p)
     return ("Chart. " + text) if text else "Chart."

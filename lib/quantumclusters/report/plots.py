@@ -955,10 +955,13 @@ def figure_vintage_movement(movement: pd.DataFrame, earlier_label: str, later_la
         elif a is not None:
             ax.plot([0], [a], color=GREY, marker="x", markersize=4)
         if b is not None:
-            ax.text(1.03, b, f"{label('rank_later', name)}  {name}", va="center", fontsize=9)
+            ax.text(1.03, b, f"{label('rank_later', name)}  {name}", va="center", fontsize=9).set_in_layout(False)
         if a is not None:
-            ax.text(-0.03, a, f"{name}  {label('rank_earlier', name)}", va="center", ha="right", fontsize=9)
-    ax.set_xlim(-1.65, 2.65)
+            ax.text(-0.03, a, f"{name}  {label('rank_earlier', name)}", va="center", ha="right",
+                    fontsize=9).set_in_layout(False)
+    # the two columns of names take 42% of the width each (they are left out of the layout,
+    # which would otherwise squeeze the axes): the lines between them use the middle 16%
+    ax.set_xlim(-2.625, 3.625)
     ax.set_ylim(n + 1, 0)
     ax.set_xticks([0, 1], [earlier_label, later_label])
     ax.set_yticks([])

@@ -392,6 +392,7 @@ def place_labels(
                 arrowprops={"arrowstyle": "-", "color": "#5f6b77", "lw": 0.8, "shrinkA": 0, "shrinkB": 3},
                 **props,
             )
+        t.set_in_layout(False)  # placed in the final layout; must not squeeze the axes afterwards
         placed.append(bb)
         made.append(t)
     return made
