@@ -202,6 +202,10 @@ def _extra(name):
         return plots.figure_detection_sensitivity(grid)
     if name == "vintage_movement":
         return plots.figure_vintage_movement(notebook.rank_movement(r, r), "2024-07-31", "2025-07-31")
+    if name == "methodology_diagram":
+        from quantumclusters.report import diagram
+
+        return diagram.methodology_diagram(r.params, cutoff=r.cutoff, draws=r.draws, seed=r.seed)
     if name == "spearman_distribution":
         rng = np.random.default_rng(1)
         return plots.figure_spearman_distribution({d: rng.uniform(0.8, 1.0, 300) for d in ("overall", "market_orientation", "collaboration_intensity")})
@@ -209,7 +213,8 @@ def _extra(name):
 
 
 BOOK_FIGURES = [*FIGURES, *(f"map_{v}" for v in maps.VIEWS),
-                "rank_uncertainty", "detection_sensitivity", "vintage_movement", "spearman_distribution"]
+                "rank_uncertainty", "detection_sensitivity", "vintage_movement", "spearman_distribution",
+                "methodology_diagram"]
 #: Figures whose bars, points or lines are coloured by rank: they need the rank colour bar.
 RANK_COLOURED = ["figure_5_total_funding", "figure_6_startup_funding_intensity", "figure_7_ecosystem_value",
                  "figure_8_collaborations", "figure_10_brokerage", "figure_13_startups_per_institution",
@@ -425,3 +430,38 @@ def test_disclosure_mark_sits_below_the_plot():
     for ax in _data_axes(fig):
         box = ax.get_tightbbox(renderer)
         assert mark.y1 <= box.y0 + 1 or mark.x1 <= box.x0 or mark.x0 >= box.x1
+
+
+# --- the methodology diagram (Annex 1) ----------------------------------------------------------
+
+
+def _diagram_text(fig):
+    return " ".join(t.get_text().replace("\n", " ") for t in fig.findobj(Text))
+
+
+def test_methodology_diagram_reads_its_numbers_from_the_engine():
+    import dataclasses
+
+    from quantumclusters.detection import Params
+    from quantumclusters.report import diagram
+
+    paper = _diagram_text(diagram.methodology_diagram(Params(), cutoff="2025-07-31", draws=5000, seed=7))
+    for words in ("20 km", "at least 10 institutions", "USD 10 million", "USD 25 million", "50 collaborations",
+                  "USD 5 million", "31 July 2025", "5,000 random weightings", "DBSCAN"):
+        assert words in " ".join(paper.split()), words
+    changed = dataclasses.replace(Params(), eps_km=15.0, merge_km=18.0, min_samples=12, cluster_min_single_usd=30e6)
+    other = " ".join(_diagram_text(diagram.methodology_diagram(changed, cutoff="2024-12-31", draws=300)).split())
+    assert "15 km" in other and "at least 12 institutions" in other and "USD 30 million" in other
+    assert "31 December 2024" in other and "300 random weightings" in other
+    assert "20 km" not in other and "18 km" in other
+    steps = [s.title for s in diagram.methodology_steps()]
+    assert steps == ["Records", "Data cut-off", "Detection", "Thresholds", "Nine indicators", "Three dimensions",
+                     "Ranking", "Robustness"]
+
+
+def test_methodology_diagram_is_marked_as_drawing_on_no_records():
+    from quantumclusters.report import diagram
+
+    fig = diagram.methodology_diagram()
+    assert not figures.uses_synthetic(fig, {"institutions": 1.0, "funding": 1.0, "collaborations": 1.0, "areas": 1.0})
+    assert "eight steps" in figures.alt_text(fig)
