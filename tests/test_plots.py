@@ -318,6 +318,10 @@ def test_labels_do_not_overlap(name):
         own = [(Text.get_window_extent(t, renderer), t.get_text()) for t in ax.texts
                if t.get_visible() and t.get_text().strip()]
         assert not _overlaps(own), f"{name}: labels overlap: {_overlaps(own)[:3]}"
+        legends = [(lg.get_window_extent(renderer), "legend") for lg in fig.findobj(Legend)]
+        for box, text in own:
+            hits = _overlaps([(box, text), *legends])
+            assert not [h for h in hits if text in h], f"{name}: a legend covers {text!r}"
 
 
 def _fill_colours(fig):

@@ -332,7 +332,8 @@ def _stacked_in_out(table: pd.DataFrame, *, title_x: str, ylabel: str, horizonta
     ax.set_ylim(0, top * 1.14 if top > 0 else 1)
     if title_x:
         ax.set_xlabel(title_x)
-    ax.legend(loc="upper left", ncols=2)
+    # above the plot: the tallest bar's share label sits where an inside legend would be
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper left", ncols=2)
     return fig
 
 
