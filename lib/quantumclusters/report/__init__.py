@@ -9,7 +9,10 @@ never imports this subpackage. This subpackage turns a run into the book:
 
 * :mod:`.book` - the build runner (papermill, cache, jupyter-book);
 * :mod:`.notebook` - helpers the chapters share (load a run, format, safe Markdown);
-* :mod:`.plots`, :mod:`.maps`, :mod:`.audit_figures` - the figures; :mod:`.display` - the tables;
+* :mod:`.style` - the figure house style, in one place (size, fonts, colour keys, labels);
+* :mod:`.plots`, :mod:`.maps`, :mod:`.audit_figures`, :mod:`.diagram` - the figures and the
+  methodology diagram; :mod:`.figures` - how a figure is shown (2x image, alt text,
+  disclosure); :mod:`.display` - the tables;
 * :mod:`.published`, :mod:`.fidelity` - the paper's own numbers and the comparison with
   them (never read by the ranking code).
 """

@@ -110,12 +110,53 @@ def uses_synthetic(fig: Figure, shares: dict[str, float | None] | None = None) -
     return any((shares.get(t) or 0.0) > 0 for t in tables)
 
 
+def _freeze_layout(fig: Figure) -> None:
+    """Lay the figure out once and keep that layout: saving an image cut to its contents
+    (``bbox_inches="tight"``) would otherwise run the layout again on the cut area and move
+    a legend placed outside the axes onto the disclosure mark."""
+    if fig.get_layout_engine() is None:
+        return
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        if not hasattr(fig.canvas, "get_renderer"):
+            FigureCanvasAgg(fig)
+        fig.canvas.draw()
+        fig.set_layout_engine("none")
+        # a figure legend is anchored to the figure's box, which the cut changes: pin it
+        # where it was drawn, in figure coordinates (which the cut keeps)
+        renderer = fig.canvas.get_renderer()
+        for legend in fig.legends:
+            box = legend.get_window_extent(renderer).transformed(fig.transFigure.inverted())
+            legend.set_bbox_to_anchor(box, transform=fig.transFigure)
+            legend.set_loc("center")
+    except Exception:  # pragma: no cover - an engine that cannot be switched off stays on
+        pass
+
+
+def _lowest_point(fig: Figure) -> float:
+    """The bottom of everything drawn in ``fig``, in figure coordinates (below 0 when a
+    legend's markers or a label reach past the figure's own area)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        if not hasattr(fig.canvas, "get_renderer"):
+            FigureCanvasAgg(fig)
+        fig.canvas.draw()
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+        return min(0.0, float(box.y0) / float(fig.get_size_inches()[1]))
+    except Exception:  # pragma: no cover - the mark is still drawn, at the figure's edge
+        return 0.0
+
+
 def mark_figure(fig: Figure) -> Figure:
-    """Draw :data:`MARK` inside the image (bottom right, on a white box), once."""
+    """Draw :data:`MARK` inside the image, once: on a white box at the bottom right, below
+    everything else the figure draws, so that it never covers a label or a legend (the
+    saved image, cut to its contents, grows to hold it)."""
     if getattr(fig, "_qc_marked", False):
         return fig
     fig.text(
-        0.995, 0.005, MARK, ha="right", va="bottom", fontsize=9, color="#9a3412", fontweight="bold",
+        0.995, _lowest_point(fig) - 0.004, MARK, ha="right", va="top", fontsize=9.5, color="#9a3412", fontweight="bold",
         bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "#9a3412", "alpha": 0.9, "linewidth": 0.6},
         zorder=100,
     )
@@ -130,12 +171,25 @@ def alt_text(fig: Figure) -> str:
     if given:
         return str(given)
     parts = []
-    for ax in fig.axes:
-        title = ax.get_title()
+    for ax in fig.findobj(lambda a: hasattr(a, "get_xlabel") and hasattr(a, "get_title")):
+        if hasattr(ax, "_colorbar"):
+            label = (ax.get_ylabel() or ax.get_xlabel()).replace("\n", " ")
+            if label:
+                parts.append(f"colour key: {label}")
+            continue
+        title = " ".join(t for t in (ax.get_title(loc=loc) for loc in ("left", "center", "right")) if t)
         x, y = ax.get_xlabel(), ax.get_ylabel()
-        bits = [b for b in (title, f"horizontal axis: {x}" if x else "", f"vertical axis: {y}" if y else "") if b]
+        bits = [b.replace("\n", " ") for b in (title, f"horizontal axis: {x}" if x else "",
+                                                 f"vertical axis: {y}" if y else "") if b]
         if bits:
             parts.append("; ".join(bits))
+    from matplotlib.legend import Legend
+
+    for legend in fig.findobj(Legend):
+        entries = [t.get_text() for t in legend.get_texts() if t.get_text()]
+        heading = legend.get_title().get_text()
+        if entries or heading:
+            parts.append("legend: " + (heading + ": " if heading else "") + ", ".join(entries))
     suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
     text = ". ".join(p for p in [suptitle, *parts] if p)
     return ("Chart. " + text) if text else "Chart."
@@ -150,6 +204,7 @@ def figure_html(fig: Figure, shares: dict[str, float | None] | None = None) -> s
     """The HTML form of a figure: a 2× PNG shown at design width, alt text, and the
     synthetic-records disclosure (inside the image and as a caption line) where it applies."""
     synthetic = uses_synthetic(fig, shares)
+    _freeze_layout(fig)
     if synthetic:
         mark_figure(fig)
     buffer = io.BytesIO()

@@ -5,8 +5,11 @@ Country outlines come from the committed Natural Earth 1:110m file
 maps need no internet and no geopandas or cartopy. Each cluster is a bubble at its area's
 centre: colour = overall rank on the book's rank scale (dark blue best → orange worst,
 :data:`quantumclusters.report.plots.RANK_CMAP`), area = total funding. Colours and sizes are set on
-*all* clusters, so the three regional maps share one scale. Labels ("Greater Paris 12")
-are placed greedily around each bubble so that they do not overlap.
+*all* clusters, so the three regional maps share one scale, shown by a colour bar and a
+size legend. Labels ("Greater Paris 12": name and overall rank) are placed around each
+bubble so that they do not overlap (:func:`quantumclusters.report.style.place_labels`). A
+cluster far from the others of its region (Singapore, for East Asia) is drawn in an inset
+map, so that the main map is not mostly empty sea.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from matplotlib.lines import Line2D
 from .. import paths
 from . import plots
 
-__all__ = ["MapView", "VIEWS", "load_countries", "map_data", "cluster_map", "COUNTRIES_FILE"]
+__all__ = ["Inset", "MapView", "VIEWS", "load_countries", "map_data", "cluster_map", "COUNTRIES_FILE"]
 
 COUNTRIES_FILE = "countries_110m.geojson"
 LAND = "#eceff3"
@@ -37,27 +40,45 @@ SEA = "#f5f9fc"
 
 
 @dataclass(frozen=True)
+class Inset:
+    """A small second window drawn inside a map (for a cluster far from the others).
+
+    ``rect`` is (left, bottom, width, height) in fractions of the main map."""
+
+    title: str
+    lon: tuple[float, float]
+    lat: tuple[float, float]
+    rect: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
 class MapView:
-    """A rectangular window on the world (degrees) with its title."""
+    """A rectangular window on the world (degrees) with its title and insets."""
 
     title: str
     lon: tuple[float, float]
     lat: tuple[float, float]
     figsize: tuple[float, float] | None = None  # None: from the window's shape
+    insets: tuple[Inset, ...] = ()
 
-    def size(self, width: float = 8.4) -> tuple[float, float]:
+    def size(self, width: float = plots.WIDTH) -> tuple[float, float]:
         if self.figsize is not None:
             return self.figsize
         ratio = (self.lat[1] - self.lat[0]) / (self.lon[1] - self.lon[0])
         ratio /= math.cos(math.radians((self.lat[0] + self.lat[1]) / 2.0))
-        return (width, round(0.84 * width * ratio + 1.3, 2))
+        return (width, round(0.86 * width * ratio + 1.5, 2))
 
 
 #: The paper's three maps: Figure 2 (Europe), Figure 3 (North America), Figure 4 (East Asia).
+#: East Asia's main window ends at the South China coast; Singapore, 2,600 km further south,
+#: is an inset over the Pacific corner of the map (otherwise 40% of the map is empty sea).
 VIEWS: dict[str, MapView] = {
-    "europe": MapView("European quantum clusters", (-11.0, 31.0), (35.5, 62.5)),
-    "north_america": MapView("North American quantum clusters", (-126.0, -63.0), (24.0, 53.5)),
-    "east_asia": MapView("East Asian quantum clusters", (97.0, 146.0), (-2.0, 46.0)),
+    "europe": MapView("European quantum clusters", (-11.0, 29.5), (37.0, 62.5)),
+    "north_america": MapView("North American quantum clusters", (-126.0, -55.0), (24.5, 52.5)),
+    "east_asia": MapView(
+        "East Asian quantum clusters", (104.0, 146.0), (18.0, 45.5),
+        insets=(Inset("Singapore", (99.5, 109.0), (-2.5, 5.5), (0.655, 0.025, 0.33, 0.36)),),
+    ),
 }
 
 
@@ -112,94 +133,20 @@ def _sizes(values: pd.Series, max_value: float, max_area: float = 1400.0, min_ar
     return min_area + (max_area - min_area) * v / max_value
 
 
-_OFFSETS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)]
-
-
-def _place_labels(fig: Figure, ax: Any, points: list[tuple[float, float, float, str]], fontsize: float) -> None:
-    """Greedy placement: for each point (largest bubble first) try eight positions around
-    it and keep the first whose box overlaps no placed label, no bubble and stays inside;
-    otherwise the least-overlapping one, with a leader line."""
-    if not hasattr(fig.canvas, "get_renderer"):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        FigureCanvasAgg(fig)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    placed: list[Any] = []
-    axbox = ax.get_window_extent(renderer)
-    trans = ax.transData
-    bubbles = []
-    for x, y, size, _ in points:
-        px, py = trans.transform((x, y))
-        r = math.sqrt(size / math.pi) * fig.dpi / 72.0
-        bubbles.append((px, py, r))
-
-    def overlap(b1: Any, b2: Any) -> float:
-        w = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)
-        h = min(b1.y1, b2.y1) - max(b1.y0, b2.y0)
-        return max(w, 0) * max(h, 0)
-
-    def bubble_overlap(bb: Any, skip: int) -> float:
-        total = 0.0
-        for j, (px, py, r) in enumerate(bubbles):
-            if j == skip:
-                continue
-            dx = max(bb.x0 - px, 0, px - bb.x1)
-            dy = max(bb.y0 - py, 0, py - bb.y1)
-            if dx * dx + dy * dy < r * r:
-                total += r * r
-        return total
-
-    for i, (x, y, size, text) in enumerate(points):
-        r_pt = math.sqrt(size / math.pi) + 2.0
-        best = None
-        for scale in (1.0, 2.2, 3.6):
-            for dx, dy in _OFFSETS:
-                norm = math.hypot(dx, dy)
-                ox, oy = dx / norm * r_pt * scale, dy / norm * r_pt * scale
-                ha = "left" if dx > 0 else ("right" if dx < 0 else "center")
-                va = "bottom" if dy > 0 else ("top" if dy < 0 else "center")
-                t = ax.annotate(
-                    text, (x, y), xytext=(ox, oy), textcoords="offset points", ha=ha, va=va,
-                    fontsize=fontsize, color=plots.INK, zorder=6,
-                    bbox={"boxstyle": "round,pad=0.12", "fc": (1, 1, 1, 0.72), "ec": "none"},
-                )
-                bb = t.get_window_extent(renderer)
-                inside = bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0 and bb.y1 <= axbox.y1
-                cost = sum(overlap(bb, p) for p in placed) + 0.3 * bubble_overlap(bb, i)
-                cost += 0 if inside else 1e9
-                cost += (scale - 1.0) * 40.0
-                if best is None or cost < best[0]:
-                    if best is not None:
-                        best[1].remove()
-                    best = (cost, t, bb, scale)
-                else:
-                    t.remove()
-                if cost == 0:
-                    break
-            if best is not None and best[0] <= (scale - 1.0) * 40.0:
-                break
-        assert best is not None
-        cost, t, bb, scale = best
-        if scale > 1.0:
-            t.arrow_patch = None
-            t.set_arrowprops({"arrowstyle": "-", "color": plots.GREY, "lw": 0.5, "shrinkA": 0, "shrinkB": 2})
-        placed.append(bb)
-
-
 def cluster_map(
     result_or_data: Any,
     view: str | MapView = "europe",
     *,
     title: str | None = None,
     labels: bool = True,
-    fontsize: float = 7.5,
+    fontsize: float = 9.0,
 ) -> Figure:
     """The map of one region: outlines, one bubble per cluster in the window.
 
     ``result_or_data`` is a :class:`~quantumclusters.pipeline.Result` or the frame of
     :func:`map_data` (all clusters: the colour and size scales are global). ``view`` is a
-    key of :data:`VIEWS` or a :class:`MapView`.
+    key of :data:`VIEWS` or a :class:`MapView`. Clusters inside one of the view's insets
+    are drawn there, on the same scales.
     """
     data = result_or_data if isinstance(result_or_data, pd.DataFrame) else map_data(result_or_data)
     v = VIEWS[view] if isinstance(view, str) else view
@@ -207,14 +154,63 @@ def cluster_map(
     max_funding = float(np.nanmax(data["total_funding_usd"])) if data["total_funding_usd"].notna().any() else 0.0
     lon0, lon1 = v.lon
     lat0, lat1 = v.lat
-    inside = data[
-        data["lon"].between(lon0, lon1) & data["lat"].between(lat0, lat1)
-    ].copy()
-    inside["size"] = _sizes(inside["total_funding_usd"], max_funding)
-    inside = inside.sort_values(["size", "overall_rank"], ascending=[False, True], kind="mergesort")
 
+    def within(lon: tuple[float, float], lat: tuple[float, float]) -> pd.DataFrame:
+        part = data[data["lon"].between(*lon) & data["lat"].between(*lat)].copy()
+        part["size"] = _sizes(part["total_funding_usd"], max_funding)
+        return part.sort_values(["size", "overall_rank"], ascending=[False, True], kind="mergesort")
+
+    inside = within(v.lon, v.lat)
     fig = plots.new_figure(v.size())
     ax = fig.add_subplot(1, 1, 1)
+    norm = Normalize(1, max(n_ranks, 2))
+    _draw_window(ax, v.lon, v.lat, inside, norm)
+    plots.rank_key(fig, ax, n_ranks, label="Bubble colour: overall rank (1 = best)", shrink=0.6, pad=0.01, aspect=25)
+    label_col = "overall_label" if "overall_label" in data.columns else "overall_rank"
+
+    def label(name: Any, row: Any) -> str:
+        return f"{plots.wrap(name, 20)} {getattr(row, label_col)}"
+
+    insets = []
+    for inset in v.insets:
+        part = within(inset.lon, inset.lat)
+        if part.empty:
+            continue
+        iax = ax.inset_axes(inset.rect, zorder=8)
+        iax._qc_inset = True  # type: ignore[attr-defined]
+        _draw_window(iax, inset.lon, inset.lat, part, norm)
+        iax.set_title(inset.title + " (inset)", fontsize=plots.TEXT, fontweight="normal", loc="left", pad=3)
+        insets.append((iax, part))
+
+    levels = _nice_levels(max_funding)
+    diameter = math.sqrt(float(_sizes(pd.Series([levels[0]]), max_funding)[0])) if levels else 0.0
+    handles = [
+        Line2D([], [], ls="", marker="o", markersize=math.sqrt(float(_sizes(pd.Series([lv]), max_funding)[0])),
+               markerfacecolor="none", markeredgecolor=plots.GREY, label=plots.usd(lv))
+        for lv in levels
+    ]
+    if handles:
+        fig.legend(handles=handles, title="Bubble area: total quantum company funding", loc="outside lower center",
+                   ncol=len(handles), columnspacing=2.0, handletextpad=0.6,
+                   handlelength=max(2.0, diameter / 8.0 + 0.4), handleheight=max(0.7, diameter / 8.0 * 0.8),
+                   fontsize=plots.TEXT, title_fontsize=plots.TEXT, frameon=False)
+    ax.set_title(title if title is not None else v.title)
+    if labels:
+        if len(inside):
+            points = [(float(r.lon), float(r.lat), float(r.size), label(name, r))
+                      for name, r in zip(inside.index, inside.itertuples(index=False))]
+            plots.place_labels(fig, ax, points, fontsize=fontsize)
+        for iax, part in insets:
+            points = [(float(r.lon), float(r.lat), float(r.size), label(name, r))
+                      for name, r in zip(part.index, part.itertuples(index=False))]
+            plots.place_labels(fig, iax, points, fontsize=fontsize, leader=False)
+    return fig
+
+
+def _draw_window(ax: Any, lon: tuple[float, float], lat: tuple[float, float], points: pd.DataFrame, norm: Normalize) -> None:
+    """Land, sea and the bubbles of ``points`` in one window of the map."""
+    lon0, lon1 = lon
+    lat0, lat1 = lat
     ax.set_facecolor(SEA)
     rings = [r for r in load_countries() if r[:, 0].max() >= lon0 - 5 and r[:, 0].min() <= lon1 + 5
              and r[:, 1].max() >= lat0 - 5 and r[:, 1].min() <= lat1 + 5]
@@ -227,36 +223,7 @@ def cluster_map(
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(True)
         ax.spines[side].set_color(BORDER)
-
-    norm = Normalize(1, max(n_ranks, 2))
-    sc = ax.scatter(
-        inside["lon"], inside["lat"], s=inside["size"], c=inside["overall_rank"].astype(float),
+    ax.scatter(
+        points["lon"], points["lat"], s=points["size"], c=points["overall_rank"].astype(float),
         cmap=plots.RANK_CMAP, norm=norm, edgecolors="white", linewidths=0.8, alpha=0.92, zorder=4,
     )
-    cbar = fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.01, aspect=25)
-    cbar.ax.invert_yaxis()
-    cbar.set_label("overall rank (1 = best)")
-    ticks = sorted({1, *[t for t in (10, 20, 30, 40, 50) if t <= n_ranks - 4], n_ranks})
-    cbar.set_ticks(ticks)
-
-    levels = _nice_levels(max_funding)
-    diameter = math.sqrt(float(_sizes(pd.Series([levels[0]]), max_funding)[0])) if levels else 0.0
-    handles = [
-        Line2D([], [], ls="", marker="o", markersize=math.sqrt(float(_sizes(pd.Series([lv]), max_funding)[0])),
-               markerfacecolor="none", markeredgecolor=plots.GREY, label=plots.usd(lv))
-        for lv in levels
-    ]
-    if handles:
-        fig.legend(handles=handles, title="bubble area = total funding", loc="outside lower center",
-                   ncol=len(handles), columnspacing=2.0, handletextpad=0.6,
-                   handlelength=max(2.0, diameter / 8.0 + 0.4), handleheight=max(0.7, diameter / 8.0 * 0.8), fontsize=8, title_fontsize=8.5,
-                   frameon=False)
-    ax.set_title(title if title is not None else v.title)
-    if labels and len(inside):
-        label_col = "overall_label" if "overall_label" in inside.columns else "overall_rank"
-        points = [
-            (float(r.lon), float(r.lat), float(r.size), f"{plots._short(name, 30)} {getattr(r, label_col)}")
-            for name, r in zip(inside.index, inside.itertuples(index=False))
-        ]
-        _place_labels(fig, ax, points, fontsize)
-    return fig

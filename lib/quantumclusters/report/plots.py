@@ -8,10 +8,10 @@ what the engine computed: indicator values come from ``result.indicators``, rank
 of Figure 10 is seeded) and they never touch pyplot's global figure list, so a notebook
 shows a figure only where it asks to (``glue`` or ``display``).
 
-Style (see :func:`apply_style`): dark blue for the best and for "in clusters", orange for
-the worst and for "outside clusters"; rank scales run from dark blue (rank 1) through a pale
-middle to orange (last rank). Labels use DejaVu Sans with *Noto Sans CJK SC* as a fallback
-when that font is installed, so names such as 本源量子 render.
+Style: one house style for every figure, defined in :mod:`quantumclusters.report.style`
+(re-exported here): the column's width, text of at least 9 pt, wrapped names, a colour key
+wherever colour encodes something, integer ticks for counts and log axes where one value
+dwarfs the rest.
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
-from matplotlib.colors import LinearSegmentedColormap, Normalize
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
@@ -38,9 +36,16 @@ __all__ = [
     "GREY",
     "RANK_CMAP",
     "FIGSIZE",
+    "WIDTH",
+    "TEXT",
+    "place_labels",
+    "integer_ticks",
+    "dwarfed",
     "TYPE_GROUPS",
     "apply_style",
     "rank_colour",
+    "rank_key",
+    "wrap",
     "usd",
     "new_figure",
     "TYPE_LABELS",
@@ -71,27 +76,30 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------------------
-# style, defined once
+# style: defined once, in .style (re-exported here for the chapters)
 
-#: Dark blue: best ranks, "in clusters", research institutions.
-BLUE = "#0b3d6e"
-#: A lighter blue for a second series.
-MID_BLUE = "#4f86c6"
-#: Pale blue, the middle of the rank scale.
-LIGHT_BLUE = "#c9d9ec"
-#: Orange: worst ranks, "outside clusters", industry.
-ORANGE = "#f07f1a"
-#: Neutral grey for context (omitted rows, guide lines).
-GREY = "#8c96a0"
-#: Text colour.
-INK = "#1f2933"
-
-#: The colour scale of ranks: dark blue (best) through pale blue to orange (worst).
-RANK_CMAP = LinearSegmentedColormap.from_list("quantum_rank", [BLUE, MID_BLUE, LIGHT_BLUE, "#f6b26b", ORANGE])
-
-#: Default figure size in inches (width, height) and resolution.
-FIGSIZE: tuple[float, float] = (8.0, 4.6)
-DPI = 100
+from .style import (  # noqa: E402
+    BLUE,
+    DPI,
+    FIGSIZE,
+    GREY,
+    INK,
+    LIGHT_BLUE,
+    MID_BLUE,
+    ORANGE,
+    RANK_CMAP,
+    TEXT,
+    WIDTH,
+    apply_style,
+    dwarfed,
+    integer_ticks,
+    log_ticks,
+    new_figure,
+    place_labels,
+    rank_colour,
+    rank_key,
+    wrap,
+)
 
 #: The paper's three institution groups of Figure 11 and the types in each.
 TYPE_GROUPS: dict[str, tuple[str, ...]] = {
@@ -116,85 +124,7 @@ INVOLVEMENT_LABELS: dict[str, str] = {
 }
 _TYPE_GROUP_COLOURS = {"Research": BLUE, "Government": MID_BLUE, "Industry": ORANGE}
 
-_CJK_FONT = "Noto Sans CJK SC"
-
-
-def _font_families() -> list[str]:
-    """DejaVu Sans, plus the CJK fallback when it is installed (no warning when it is not)."""
-    families = ["DejaVu Sans"]
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    if _CJK_FONT not in names:
-        # the font may have been installed after matplotlib built its cache
-        for path in font_manager.findSystemFonts():
-            if "NotoSansCJK" in path.replace("-", "").replace("_", ""):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except Exception:  # pragma: no cover - a broken font file is simply skipped
-                    continue
-        names = {f.name for f in font_manager.fontManager.ttflist}
-    if _CJK_FONT in names:
-        families.append(_CJK_FONT)
-    return families
-
-
-_STYLE: dict[str, Any] | None = None
-
-
-def apply_style() -> dict[str, Any]:
-    """Set the book's matplotlib style (idempotent) and return the settings applied.
-
-    Importing this module applies it; chapters need not call it.
-    """
-    global _STYLE
-    if _STYLE is None:
-        _STYLE = {
-            # an explicit list (not the generic "sans-serif") so that matplotlib falls back
-            # glyph by glyph to the CJK font
-            "font.family": _font_families(),
-            "font.size": 9.5,
-            "axes.titlesize": 11,
-            "axes.titleweight": "bold",
-            "axes.titlelocation": "left",
-            "axes.labelsize": 9.5,
-            "axes.edgecolor": GREY,
-            "axes.labelcolor": INK,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.grid": False,
-            "xtick.color": INK,
-            "ytick.color": INK,
-            "xtick.labelsize": 8.5,
-            "ytick.labelsize": 8.5,
-            "legend.fontsize": 8.5,
-            "legend.frameon": False,
-            "figure.figsize": FIGSIZE,
-            "figure.dpi": DPI,
-            "savefig.dpi": DPI,
-            "figure.facecolor": "white",
-            "svg.hashsalt": "quantumclusters",
-            "svg.fonttype": "path",
-            "text.color": INK,
-            # names are data: "$" in a name must not start mathtext
-            "text.parse_math": False,
-        }
-    matplotlib.rcParams.update(_STYLE)
-    return dict(_STYLE)
-
-
 apply_style()
-
-
-def new_figure(figsize: tuple[float, float] = FIGSIZE, **kwargs: Any) -> Figure:
-    """A figure outside pyplot's state (so it is shown only where a notebook asks)."""
-    apply_style()
-    return Figure(figsize=figsize, dpi=DPI, layout="constrained", **kwargs)
-
-
-def rank_colour(rank: float, n: int) -> tuple[float, float, float, float]:
-    """The colour of ``rank`` (1 = best) on a scale of ``n`` ranks."""
-    if n <= 1:
-        return RANK_CMAP(0.0)
-    return RANK_CMAP(Normalize(1, n, clip=True)(rank))
 
 
 def usd(value: float, digits: int = 1) -> str:
@@ -253,42 +183,83 @@ def _top(result: Any, column: str, n: int = 10) -> pd.Series:
     return _indicator(result, column).head(n)
 
 
-def _top_bars(result: Any, column: str, n: int, fmt: Any, xlabel: str) -> Figure:
-    """The top ``n`` clusters by one indicator as bars coloured by overall rank."""
+def _top_bars(result: Any, column: str, n: int, fmt: Any, xlabel: str, *, counts: bool = False) -> Figure:
+    """The top ``n`` clusters by one indicator as bars coloured by overall rank, with the
+    rank's colour bar."""
     top = _top(result, column, n)
     fig = new_figure()
     ax = fig.add_subplot()
     if top.empty:
         _empty(ax)
         return fig
-    _hbar(ax, top, _rank_colours(result, top.index), fmt, xlabel=xlabel)
-    return fig
+    _hbar(ax, top, _rank_colours(result, top.index), fmt, xlabel=xlabel, counts=counts)
+    _rank_key(fig, ax, result)
+    return _done(fig)
 
 
 def _overall_rank(result: Any) -> pd.Series:
     return _by_cluster(result.ranking)["overall_rank"].astype(float)
 
 
-def _short(name: str, width: int = 34) -> str:
-    """Cluster names are long ("Shenzhen–Hong Kong–Guangzhou Region"): shorten for axes."""
-    name = str(name)
-    return name if len(name) <= width else name[: width - 1] + "…"
+def _n_ranks(result: Any) -> int:
+    ranks = _overall_rank(result).dropna()
+    return int(ranks.max()) if len(ranks) else 1
 
 
-def _hbar(ax: Any, values: pd.Series, colour: Any, fmt: Any, *, xlabel: str = "") -> None:
-    """Horizontal bars, first row on top, value labels at the bar ends."""
+def _rank_key(fig: Figure, ax: Any, result: Any, label: str = "Bar colour: overall rank (1 = best)", **kwargs: Any) -> Any:
+    """The colour key of bars or points coloured by overall rank."""
+    return rank_key(fig, ax, _n_ranks(result), label=label, **kwargs)
+
+
+def _name(name: Any, width: int = 24) -> str:
+    """A cluster name for an axis: whole, wrapped onto lines of about ``width`` characters."""
+    return wrap(name, width)
+
+
+def _hbar(ax: Any, values: pd.Series, colour: Any, fmt: Any, *, xlabel: str = "", counts: bool = False) -> None:
+    """Horizontal bars, first row on top, value labels at the bar ends (the x axis extended
+    until every value label fits)."""
     y = np.arange(len(values))[::-1]
     ax.barh(y, values.to_numpy(dtype=float), color=colour, height=0.7)
-    ax.set_yticks(y, [_short(n) for n in values.index])
+    ax.set_yticks(y, [_name(n) for n in values.index])
     ax.tick_params(axis="y", length=0)
+    ax.set_ylim(-0.6, len(values) - 0.4)
     vmax = float(np.nanmax(values.to_numpy(dtype=float))) if len(values) else 1.0
     vmax = vmax if vmax > 0 else 1.0
+    texts = []
     for yi, v in zip(y, values.to_numpy(dtype=float)):
-        ax.text(v + vmax * 0.01, yi, fmt(v), va="center", ha="left", fontsize=8.5)
-    ax.set_xlim(0, vmax * 1.22)
+        texts.append(ax.annotate(fmt(v), (v, yi), xytext=(3, 0), textcoords="offset points", va="center", ha="left",
+                                 fontsize=TEXT))
+    ax.set_xlim(0, vmax)
     ax.spines["left"].set_visible(False)
+    if counts:
+        integer_ticks(ax.xaxis)
     if xlabel:
         ax.set_xlabel(xlabel)
+    for t in texts:
+        t.set_in_layout(False)  # fitted by _fit_value_labels, not by shrinking the axes
+    ax._qc_value_labels = (texts, values.to_numpy(dtype=float))  # type: ignore[attr-defined]
+
+
+def _fit_value_labels(fig: Figure) -> None:
+    """Extend each bar chart's value axis so that its value labels end inside the axes
+    (measured after layout: a label is never cut by the frame)."""
+    from .style import _renderer
+
+    todo = [ax for ax in fig.axes if getattr(ax, "_qc_value_labels", None)]
+    if not todo:
+        return
+    renderer = _renderer(fig)
+    for ax in todo:
+        texts, values = ax._qc_value_labels
+        box = ax.get_window_extent(renderer)
+        x0, x1 = ax.get_xlim()
+        need = x1
+        for t, v in zip(texts, values):
+            w = t.get_window_extent(renderer).width + 3 * fig.dpi / 72.0 + 4
+            if box.width - w > 0 and math.isfinite(v):
+                need = max(need, v * box.width / (box.width - w))
+        ax.set_xlim(x0, need * 1.02)
 
 
 def _rank_colours(result: Any, names: Sequence[str]) -> list[Any]:
@@ -297,8 +268,14 @@ def _rank_colours(result: Any, names: Sequence[str]) -> list[Any]:
     return [rank_colour(float(ranks.get(name, n)), n) for name in names]
 
 
+def _done(fig: Figure) -> Figure:
+    """Finish a figure of the house style: value labels fitted inside their axes."""
+    _fit_value_labels(fig)
+    return fig
+
+
 def _empty(ax: Any, message: str = "no data at this cut-off") -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=GREY)
+    ax.text(0.5, 0.5, message, fontsize=TEXT, ha="center", va="center", transform=ax.transAxes, color=GREY)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -348,14 +325,15 @@ def _stacked_in_out(table: pd.DataFrame, *, title_x: str, ylabel: str, horizonta
     for xi, i, t in zip(x, inside, total):
         share = i / t if t > 0 else float("nan")
         label = "n/a" if math.isnan(share) else f"{share:.0%} in clusters"
-        ax.text(xi, t + top * 0.015, label, ha="center", va="bottom", fontsize=8.5)
+        ax.text(xi, t + top * 0.015, label, ha="center", va="bottom", fontsize=TEXT)
     ax.set_xticks(x, [str(i) for i in table.index])
     ax.yaxis.set_major_formatter(FuncFormatter(_usd_axis))
     ax.set_ylabel(ylabel)
-    ax.set_ylim(0, top * 1.12 if top > 0 else 1)
+    ax.set_ylim(0, top * 1.14 if top > 0 else 1)
     if title_x:
         ax.set_xlabel(title_x)
-    ax.legend(loc="upper left", ncols=2)
+    # above the plot: the tallest bar's share label sits where an inside legend would be
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper left", ncols=2)
     return fig
 
 
@@ -379,10 +357,11 @@ def figure_5_total_funding(result: Any, n: int = 10) -> Figure:
         top,
         _rank_colours(result, top.index),
         lambda v: f"{usd(v)} ({v / total:.0%})" if total > 0 else usd(v),
-        xlabel="Total quantum company funding (USD); share of all clusters' funding in brackets",
+        xlabel="Total quantum company funding (USD);\nshare of all clusters' funding in brackets",
     )
     ax.xaxis.set_major_formatter(FuncFormatter(_usd_axis))
-    return fig
+    _rank_key(fig, ax, result)
+    return _done(fig)
 
 
 def figure_6_startup_funding_intensity(result: Any, n: int = 10) -> Figure:
@@ -396,7 +375,8 @@ def figure_6_startup_funding_intensity(result: Any, n: int = 10) -> Figure:
     _hbar(ax, top, _rank_colours(result, top.index), lambda v: f"{v:.2f}%",
           xlabel="Quantum startup funding (VC, equity, debt) as % of GDP")
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=None))
-    return fig
+    _rank_key(fig, ax, result)
+    return _done(fig)
 
 
 def figure_7_data(result: Any) -> tuple[pd.DataFrame, list[str]]:
@@ -449,70 +429,69 @@ def balance_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
     return float(a), float(b)
 
 
-def _label_points(fig: Figure, ax: Any, points: list[tuple[float, float, str]], *, limit: int, fontsize: float) -> None:
-    """Label up to ``limit`` points, in the order given, skipping a label whose box would
-    overlap one already placed (deterministic; boxes estimated from the text length)."""
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
-    ax.autoscale_view()
-    width_in, height_in = fig.get_size_inches()
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    # approximate axes size in points (constrained layout leaves ~85% of the figure)
-    w_pt, h_pt = width_in * 72 * 0.85, height_in * 72 * 0.85
-    placed: list[tuple[float, float, float, float]] = []
-    shown = 0
-    for px, py, text in points:
-        if shown >= limit:
-            break
-        cx = (px - x0) / (x1 - x0 or 1) * w_pt
-        cy = (py - y0) / (y1 - y0 or 1) * h_pt
-        w, h = 0.55 * fontsize * len(text), fontsize * 1.1
-        for dx, dy, ha in ((4, 3, "left"), (4, -3 - h, "left"), (-4, 3, "right"), (-4, -3 - h, "right")):
-            left = cx + dx if ha == "left" else cx + dx - w
-            box = (left, cy + dy, left + w, cy + dy + h)
-            if box[0] < 0 or box[2] > w_pt * 1.1 or box[1] < -2:
-                continue
-            if any(not (box[2] < b[0] or b[2] < box[0] or box[3] < b[1] or b[3] < box[1]) for b in placed):
-                continue
-            placed.append(box)
-            shown += 1
-            ax.annotate(text, (px, py), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, ha=ha)
-            break
-
-
 def figure_7_ecosystem_value(result: Any, labels: int = 12) -> Figure:
     """Figure 7: startup funding intensity (% of GDP) against the Startup Genome ecosystem
-    value (% of GDP), with the balance line (least-squares fit across the clusters shown).
+    value (% of GDP), with the balance line (least-squares fit across the clusters shown),
+    points coloured by overall rank (with the colour bar).
 
-    Clusters without ecosystem data are left out (see :func:`figure_7_data`); the ``labels``
-    clusters farthest from the origin (in units of each axis's range) are named.
+    Clusters without ecosystem data are left out (see :func:`figure_7_data`). An axis on
+    which one value dwarfs the rest (the San Francisco Bay Area's ecosystem value) is
+    logarithmic, so that the other clusters do not pile up at the origin; the balance line
+    is then drawn as the curve it becomes. Up to ``labels`` clusters are named, those
+    farthest from the middle of the cloud first, where a label fits without overlap.
     """
     data, _missing = figure_7_data(result)
-    fig = new_figure(figsize=(8.0, 5.2))
+    fig = new_figure(height=5.6)
     ax = fig.add_subplot()
     if data.empty:
         _empty(ax, "no cluster has ecosystem data")
         return fig
     x = data["ecosystem_value_pct_gdp"].to_numpy()
     y = data["startup_funding_pct_gdp"].to_numpy()
-    ax.scatter(x, y, s=36, c=_rank_colours(result, data.index), edgecolor="white", linewidth=0.6, zorder=3)
+    log_x, log_y = dwarfed(x), dwarfed(y)
+    size = 42.0
+    ax.scatter(x, y, s=size, c=_rank_colours(result, data.index), edgecolor="white", linewidth=0.6, zorder=3)
+    if log_x:
+        ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
     line = balance_line(x, y)
     if line is not None:
         a, b = line
-        xs = np.array([0.0, float(x.max()) * 1.05])
-        ax.plot(xs, a + b * xs, color=ORANGE, linewidth=1.4, zorder=2, label="Balance line (least-squares fit)")
+        lo = float(x.min()) * 0.9 if log_x else 0.0
+        xs = np.geomspace(lo, float(x.max()) * 1.1, 200) if log_x else np.linspace(0.0, float(x.max()) * 1.05, 200)
+        ys = a + b * xs
+        keep = ys > 0 if log_y else np.ones(len(ys), dtype=bool)
+        ax.plot(xs[keep], ys[keep], color=ORANGE, linewidth=1.6, zorder=2, label="Balance line (least-squares fit)")
+    if log_x:
+        lo, hi = float(x.min()) / 1.25, float(x.max()) * 1.25
+        ax.set_xlim(lo, hi)
+        log_ticks(ax.xaxis, lo, hi, "{:g}%")
+    else:
+        ax.set_xlim(left=0)
+        ax.xaxis.set_major_formatter(PercentFormatter(decimals=None))
+    if log_y:
+        lo, hi = float(y[y > 0].min()) / 1.4, float(y.max()) * 1.4
+        ax.set_ylim(lo, hi)
+        log_ticks(ax.yaxis, lo, hi, "{:g}%")
+    else:
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
+    if line is not None:
         ax.legend(loc="upper left")
-    xr = float(np.ptp(x)) or 1.0
-    yr = float(np.ptp(y)) or 1.0
-    far = sorted(data.index, key=lambda k: (-(data.at[k, "ecosystem_value_pct_gdp"] / xr) ** 2
-                                            - (data.at[k, "startup_funding_pct_gdp"] / yr) ** 2, str(k)))
-    _label_points(fig, ax, [(data.at[k, "ecosystem_value_pct_gdp"], data.at[k, "startup_funding_pct_gdp"], _short(k, 28))
-                            for k in far], limit=labels, fontsize=7.5)
-    ax.set_xlabel(ecosystem_value_label(result))
-    ax.set_ylabel("Quantum startup funding, % of GDP")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
+    ax.set_xlabel(wrap(ecosystem_value_label(result) + ("; log scale" if log_x else ""), 64))
+    ax.set_ylabel("Quantum startup funding, % of GDP" + (" (log scale)" if log_y else ""))
+    _rank_key(fig, ax, result, label="Point colour: overall rank (1 = best)")
+    # the clusters farthest from the middle of the cloud (in axis units) are named first
+    tx = np.log10(x) if log_x else x
+    ty = np.log10(np.clip(y, 1e-12, None)) if log_y else y
+    cx, cy = float(np.median(tx)), float(np.median(ty))
+    sx, sy = float(np.ptp(tx)) or 1.0, float(np.ptp(ty)) or 1.0
+    dist = {k: ((tx[i] - cx) / sx) ** 2 + ((ty[i] - cy) / sy) ** 2 for i, k in enumerate(data.index)}
+    far = sorted(data.index, key=lambda k: (-dist[k], str(k)))[:labels]
+    place_labels(fig, ax, [(float(data.at[k, "ecosystem_value_pct_gdp"]), float(data.at[k, "startup_funding_pct_gdp"]),
+                            size, _name(k, 22)) for k in far],
+                 obstacles=[(float(a_), float(b_), size) for a_, b_ in zip(x, y)], fontsize=TEXT, skip_if_crowded=True)
     return fig
 
 
@@ -523,7 +502,7 @@ def figure_7_ecosystem_value(result: Any, labels: int = 12) -> Figure:
 def figure_8_collaborations(result: Any, n: int = 10) -> Figure:
     """Figure 8: the top ``n`` clusters by number of collaborations."""
     return _top_bars(result, "collaborations", n, lambda v: f"{v:,.0f}",
-                     "Collaborations (at least one partner in the cluster)")
+                     "Collaborations (at least one partner in the cluster)", counts=True)
 
 
 def volume_openness_correlation(result: Any) -> float:
@@ -539,7 +518,7 @@ def figure_9_external_share(result: Any, n: int = 10) -> Figure:
     """Figure 9: the top ``n`` and bottom ``n`` clusters by external share; a dashed line
     marks the omitted middle."""
     share = _indicator(result, "external_share") * 100
-    fig = new_figure(figsize=(8.0, 6.4))
+    fig = new_figure(height=7.4)
     ax = fig.add_subplot()
     if share.empty:
         _empty(ax)
@@ -558,42 +537,53 @@ def figure_9_external_share(result: Any, n: int = 10) -> Figure:
         positions.append(pos)
         pos -= 1
     y = np.array(positions, dtype=float)
-    colours = [BLUE if i < (n if gap else len(shown)) else ORANGE for i in range(len(shown))]
-    if not gap:
-        colours = _rank_colours(result, shown.index)
-    ax.barh(y, shown.to_numpy(dtype=float), color=colours, height=0.7)
-    ax.set_yticks(y, [_short(k) for k in shown.index])
-    ax.tick_params(axis="y", length=0)
-    for yi, v in zip(y, shown.to_numpy(dtype=float)):
-        ax.text(v + 1, yi, f"{v:.0f}%", va="center", fontsize=8.5)
+    values = shown.to_numpy(dtype=float)
     if gap:
+        ax.barh(y[:n], values[:n], color=BLUE, height=0.7, label=f"Top {n}: highest external share")
+        ax.barh(y[n:], values[n:], color=ORANGE, height=0.7, label=f"Bottom {n}: lowest external share")
         ax.axhline(y[n - 1] - 1, color=GREY, linestyle="--", linewidth=1)
+        ax.text(1, y[n - 1] - 1, f" {len(share) - 2 * n} clusters in between ", va="center", ha="left",
+                fontsize=TEXT, color=GREY, bbox={"fc": "white", "ec": "none", "pad": 0.5})
+        fig.legend(loc="outside lower center", ncols=2)
+    else:
+        ax.barh(y, values, color=_rank_colours(result, shown.index), height=0.7)
+        _rank_key(fig, ax, result)
+    ax.set_yticks(y, [_name(k, 28) for k in shown.index])
+    ax.tick_params(axis="y", length=0)
+    for yi, v in zip(y, values):
+        ax.text(v + 1, yi, f"{v:.0f}%", va="center", fontsize=TEXT)
     ax.set_xlim(0, 110)
+    ax.set_ylim(min(y) - 0.6, max(y) + 0.6)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.set_xlabel("External collaborations (exactly one partner in the cluster), % of the cluster's collaborations")
+    ax.set_xlabel("External collaborations (exactly one partner in the cluster),\n% of the cluster's collaborations")
     r = volume_openness_correlation(result)
     if not math.isnan(r):
-        ax.set_title(f"Correlation between number of collaborations and external share, all clusters: r = {r:.2f}",
-                     fontsize=9, fontweight="normal", color=GREY)
+        ax.set_title(wrap(f"Correlation between number of collaborations and external share, all clusters: r = {r:.2f}", 70),
+                     fontsize=TEXT, fontweight="normal", color=INK)
     ax.spines["left"].set_visible(False)
     return fig
 
 
 def figure_10_brokerage(result: Any, n: int = 10, seed: int = 20250731) -> Figure:
-    """Figure 10: bridging power. Left, the cluster–cluster collaboration network (node size =
-    brokerage, colour = overall rank; spring layout with a fixed seed); right, the ``n``
-    highest brokerage scores."""
+    """Figure 10: bridging power. Top, the cluster–cluster collaboration network (node area =
+    brokerage, colour = overall rank; spring layout with a fixed seed), the strongest brokers
+    named; bottom, the ``n`` highest brokerage scores. One colour bar serves both panels and
+    a legend gives the node sizes."""
     import networkx as nx
+    from matplotlib.lines import Line2D
 
     from quantumclusters import network
 
     graph = network.cluster_graph(result.db.collaborations, result.assignments)
     scores = _indicator(result, "brokerage")
-    fig = new_figure(figsize=(10.0, 5.2))
-    left, right = fig.subfigures(1, 2, width_ratios=[1.25, 1.0])
-    ax = left.add_subplot()
+    top = scores.head(n)
+    fig = new_figure(height=9.6)
+    upper, lower = fig.subfigures(2, 1, height_ratios=[1.15, 1.0])
+    ax = upper.add_subplot()
     ax.set_axis_off()
     nodes = sorted(graph.nodes, key=str)
+    ax.set_title("Cluster–cluster collaboration network")
     if nodes:
         g = nx.Graph()
         g.add_nodes_from(nodes)
@@ -602,23 +592,35 @@ def figure_10_brokerage(result: Any, n: int = 10, seed: int = 20250731) -> Figur
         for u, v in g.edges:
             ax.plot([pos[u][0], pos[v][0]], [pos[u][1], pos[v][1]], color=GREY, linewidth=0.4, alpha=0.6, zorder=1)
         smax = float(scores.max()) if len(scores) and scores.max() > 0 else 1.0
-        sizes = [30 + 600 * float(scores.get(k, 0.0)) / smax for k in nodes]
+
+        def area(score: float) -> float:
+            return 30 + 600 * score / smax
+
+        sizes = [area(float(scores.get(k, 0.0))) for k in nodes]
         ax.scatter([pos[k][0] for k in nodes], [pos[k][1] for k in nodes], s=sizes,
                    c=_rank_colours(result, nodes), edgecolor="white", linewidth=0.6, zorder=2)
-        for k in list(scores.head(min(n, 6)).index):
-            if k in pos:
-                ax.annotate(_short(k, 24), pos[k], xytext=(5, 5), textcoords="offset points", fontsize=7.5, zorder=3)
+        xs = np.array([pos[k][0] for k in nodes])
+        ys = np.array([pos[k][1] for k in nodes])
+        ax.set_xlim(xs.min() - 0.12 * np.ptp(xs), xs.max() + 0.12 * np.ptp(xs))
+        ax.set_ylim(ys.min() - 0.08 * np.ptp(ys), ys.max() + 0.08 * np.ptp(ys))
+        named = [k for k in scores.head(min(n, 6)).index if k in pos]
+        place_labels(upper, ax, [(pos[k][0], pos[k][1], area(float(scores[k])), _name(k, 20)) for k in named],
+                     obstacles=[(pos[k][0], pos[k][1], s_) for k, s_ in zip(nodes, sizes) if k not in named])
+        levels = [lv for lv in (smax, smax / 2, smax / 8) if lv > 0]
+        handles = [Line2D([], [], ls="", marker="o", markersize=math.sqrt(area(lv)), markerfacecolor="none",
+                          markeredgecolor=GREY, label=f"{lv:.2f}") for lv in levels]
+        ax.legend(handles=handles, title="Node area: brokerage", loc="lower right", labelspacing=1.3,
+                  borderpad=0.8, handletextpad=1.2, frameon=False)
     else:
         _empty(ax, "no collaboration joins two clusters")
-    ax.set_title("Cluster–cluster network", fontsize=10)
-    ax2 = right.add_subplot()
-    top = scores.head(n)
+    ax2 = lower.add_subplot()
     if top.empty:
         _empty(ax2)
     else:
         _hbar(ax2, top, _rank_colours(result, top.index), lambda v: f"{v:.3f}", xlabel="Brokerage (normalised betweenness)")
-    ax2.set_title(f"Top {min(n, len(top))} brokerage scores", fontsize=10)
-    return fig
+        rank_key(lower, ax2, _n_ranks(result), label="Bar and node colour:\noverall rank (1 = best)")
+    ax2.set_title(f"Top {min(n, len(top))} brokerage scores")
+    return _done(fig)
 
 
 # --------------------------------------------------------------------------------------
@@ -664,15 +666,19 @@ def figure_11_institutions_per_million(result: Any, n: int = 10) -> Figure:
         vals_arr = np.array(vals)
         ax.barh(y, vals_arr, left=left, color=_TYPE_GROUP_COLOURS[group], height=0.7, label=group)
         left = left + vals_arr
-    for yi, v in zip(y, top.to_numpy(dtype=float)):
-        ax.text(v + float(top.max()) * 0.01, yi, f"{v:.1f}", va="center", fontsize=8.5)
-    ax.set_yticks(y, [_short(k) for k in top.index])
+    texts = [ax.annotate(f"{v:.1f}", (v, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=TEXT)
+             for yi, v in zip(y, top.to_numpy(dtype=float))]
+    for t in texts:
+        t.set_in_layout(False)
+    ax._qc_value_labels = (texts, top.to_numpy(dtype=float))  # type: ignore[attr-defined]
+    ax.set_yticks(y, [_name(k) for k in top.index])
     ax.tick_params(axis="y", length=0)
-    ax.set_xlim(0, float(top.max()) * 1.15)
+    ax.set_ylim(-0.6, len(top) - 0.4)
+    ax.set_xlim(0, float(top.max()))
     ax.set_xlabel("Quantum-active institutions per million people")
     ax.spines["left"].set_visible(False)
-    ax.legend(loc="lower right")
-    return fig
+    ax.legend(title="Institution type", loc="lower right")
+    return _done(fig)
 
 
 def figure_12_spinouts(result: Any, n: int = 10) -> Figure:
@@ -680,7 +686,7 @@ def figure_12_spinouts(result: Any, n: int = 10) -> Figure:
     right axis) with their number of research institutions (blue bars, left axis)."""
     top = _top(result, "spinouts_per_research_institution", n)
     clusters = _by_cluster(result.clusters)
-    fig = new_figure(figsize=(8.0, 5.0))
+    fig = new_figure(height=5.6)
     ax = fig.add_subplot()
     if top.empty:
         _empty(ax)
@@ -689,11 +695,13 @@ def figure_12_spinouts(result: Any, n: int = 10) -> Figure:
     research = [float(clusters.at[k, "research_institutions"]) for k in top.index]
     ax.bar(x, research, color=BLUE, width=0.6, label="Research institutions (left axis)")
     ax.set_ylabel("Research institutions")
-    ax.set_xticks(x, [_short(k, 26) for k in top.index], rotation=35, ha="right")
+    integer_ticks(ax.yaxis)
+    # whole names, slanted (a name is never cut; slanted single lines do not collide)
+    ax.set_xticks(x, [str(k) for k in top.index], rotation=40, ha="right", rotation_mode="anchor")
     ax2 = ax.twinx()
     ax2.plot(x, top.to_numpy(dtype=float), color=ORANGE, marker="o", linewidth=2, label="Spinouts per research institution (right axis)")
     for xi, v in zip(x, top.to_numpy(dtype=float)):
-        ax2.annotate(f"{v:.2f}", (xi, v), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=8, color=INK,
+        ax2.annotate(f"{v:.2f}", (xi, v), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=TEXT, color=INK,
                      bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     ax2.set_ylabel("Spinouts per research institution")
     ax2.set_ylim(0, float(top.max()) * 1.2 if float(top.max()) > 0 else 1)
@@ -701,7 +709,8 @@ def figure_12_spinouts(result: Any, n: int = 10) -> Figure:
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper right")
-    ax.set_ylim(0, max(research) * 1.35 if max(research) > 0 else 1)
+    ax.set_ylim(0, max(research) * 1.45 if max(research) > 0 else 1)
+    ax2.set_ylim(0, float(top.max()) * 1.3 if float(top.max()) > 0 else 1)
     return fig
 
 
@@ -731,9 +740,10 @@ def figure_14_quasi_clusters(result: Any) -> Figure:
     ax.bar(x, t2, bottom=t1, color=ORANGE, width=0.6, label="Tier 2")
     top = float((t1 + t2).max()) if len(x) else 1.0
     for xi, a, b in zip(x, t1, t2):
-        ax.text(xi, a + b + max(top, 1) * 0.015, f"{a + b:.0f}", ha="center", va="bottom", fontsize=9)
-    ax.set_xticks(x, [r.replace(", and ", ",\nand ") for r in table.index])
+        ax.text(xi, a + b + max(top, 1) * 0.015, f"{a + b:.0f}", ha="center", va="bottom", fontsize=TEXT)
+    ax.set_xticks(x, [wrap(r, 14) for r in table.index])
     ax.set_ylabel("Quasi-clusters")
+    integer_ticks(ax.yaxis)
     ax.set_ylim(0, max(top, 1) * 1.15)
     ax.legend(loc="upper left")
     return fig
@@ -750,7 +760,7 @@ def figure_15_funding_by_region(result: Any) -> Figure:
     table = derived.funding_by_region(result)
     fig = _stacked_in_out(table, title_x="", ylabel="Quantum company funding (USD)")
     ax = fig.axes[0]
-    ax.set_xticks(ax.get_xticks(), [str(r).replace(", and ", ",\nand ") for r in table.index])
+    ax.set_xticks(ax.get_xticks(), [wrap(r, 14) for r in table.index])
     return fig
 
 
@@ -761,7 +771,7 @@ def figure_16_type_shares(result: Any) -> Figure:
 
     shares = derived.type_shares_in_clusters(result)
     s = shares["share_in_clusters"].astype(float).rename(index=TYPE_LABELS)
-    fig = new_figure(figsize=(8.0, 4.0))
+    fig = new_figure(height=4.0)
     ax = fig.add_subplot()
     y = np.arange(len(s))[::-1]
     inside = s.fillna(0).to_numpy() * 100
@@ -770,12 +780,12 @@ def figure_16_type_shares(result: Any) -> Figure:
     for yi, v, raw in zip(y, inside, s.to_numpy()):
         if not math.isnan(raw):
             ax.text(max(v, 0) / 2 if v >= 12 else v + 1, yi, f"{v:.0f}%", va="center",
-                    ha="center" if v >= 12 else "left", color="white" if v >= 12 else INK, fontsize=8.5)
+                    ha="center" if v >= 12 else "left", color="white" if v >= 12 else INK, fontsize=TEXT)
     ax.set_yticks(y, [str(k) for k in s.index])
     ax.tick_params(axis="y", length=0)
     ax.set_xlim(0, 100)
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
     ax.spines["left"].set_visible(False)
     return fig
 
@@ -787,12 +797,13 @@ def figure_17_involvement(result: Any) -> Figure:
 
     counts = derived.involvement_counts(result)["collaborations"].astype(float).rename(index=INVOLVEMENT_LABELS)
     total = float(counts.sum())
-    fig = new_figure(figsize=(8.0, 3.8))
+    fig = new_figure(height=3.2)
     ax = fig.add_subplot()
-    colours = [BLUE, MID_BLUE, ORANGE][: len(counts)]
-    _hbar(ax, counts, colours, lambda v: f"{v:,.0f} ({v / total:.0%})" if total > 0 else f"{v:,.0f}",
-          xlabel="Collaborations")
-    return fig
+    # one colour: the categories are named on the axis, so colour encodes nothing here
+    _hbar(ax, counts, BLUE, lambda v: f"{v:,.0f} ({v / total:.0%})" if total > 0 else f"{v:,.0f}",
+          xlabel="Collaborations", counts=True)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    return _done(fig)
 
 
 # --------------------------------------------------------------------------------------
@@ -806,7 +817,7 @@ def figure_spearman_distribution(rhos: pd.DataFrame | dict[str, Sequence[float]]
     n = max(len(items), 1)
     cols = 2 if n > 1 else 1
     rows = math.ceil(n / cols)
-    fig = new_figure(figsize=(8.0, 2.6 * rows + 0.4))
+    fig = new_figure(height=2.8 * rows + 0.5)
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
     for ax, (name, values) in zip(axes.flat, items):
         v = np.asarray(values, dtype=float)
@@ -816,8 +827,10 @@ def figure_spearman_distribution(rhos: pd.DataFrame | dict[str, Sequence[float]]
         ax.hist(v, bins=bins, color=BLUE)
         ax.axvline(threshold, color=ORANGE, linestyle="--", linewidth=1.2)
         share = float((v > threshold).mean()) if len(v) else float("nan")
-        ax.set_title(f"{str(name).replace('_', ' ').capitalize()}: {share:.0%} of draws above {threshold:.2f}", fontsize=9.5)
+        ax.set_title(wrap(f"{str(name).replace('_', ' ').capitalize()}: {share:.0%} of draws above {threshold:.2f}", 30),
+                     fontsize=10)
         ax.set_ylabel("Draws")
+        integer_ticks(ax.yaxis)
     for ax in list(axes.flat)[len(items):]:
         ax.set_axis_off()
     for ax in axes[-1]:
@@ -838,7 +851,7 @@ def figure_rank_uncertainty(uncertainty: pd.DataFrame, baseline: pd.Series) -> F
     u["baseline_rank"] = baseline.reindex(u.index).astype(float)
     u = u.loc[sorted(u.index, key=lambda k: (float(u.at[k, "baseline_rank"]), str(k)))]
     n = len(u)
-    fig = new_figure(figsize=(8.0, max(3.0, 0.2 * n + 1.2)))
+    fig = new_figure(height=max(3.0, 0.24 * n + 1.6))
     ax = fig.add_subplot()
     if n == 0:
         _empty(ax)
@@ -849,11 +862,14 @@ def figure_rank_uncertainty(uncertainty: pd.DataFrame, baseline: pd.Series) -> F
               alpha=0.85, label="5th–95th percentile of rank")
     ax.scatter(u["median_rank"].astype(float), y, color=INK, s=40, zorder=3, label="Median rank", marker="|")
     ax.scatter(u["baseline_rank"].astype(float), y, facecolor="white", edgecolor=INK, s=18, zorder=4, label="Baseline rank")
-    ax.set_yticks(y, [_short(k, 30) for k in u.index], fontsize=7.5)
+    ax.set_yticks(y, [str(k) for k in u.index], fontsize=9)
     ax.tick_params(axis="y", length=0)
+    ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlim(0.3, n + 0.7)
+    integer_ticks(ax.xaxis)
     ax.set_xlabel("Overall rank (1 = best)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06 if n > 20 else -0.15), ncols=3)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3)
+    rank_key(fig, ax, n, label="Bar colour: baseline rank (1 = best)", shrink=0.5)
     ax.spines["left"].set_visible(False)
     return fig
 
@@ -864,13 +880,15 @@ def figure_detection_sensitivity(grid: pd.DataFrame) -> Figure:
 
     ``grid`` has columns ``eps_km``, ``min_samples``, ``clusters``, ``spearman``.
     """
-    fig = new_figure(figsize=(9.0, 3.8))
-    axes = fig.subplots(1, 2)
+    fig = new_figure(height=6.6)
+    axes = fig.subplots(2, 1)
     eps = sorted(grid["eps_km"].unique())
     mins = sorted(grid["min_samples"].unique())
-    for ax, column, title, fmt, cmap in (
-        (axes[0], "clusters", "Number of clusters", "{:.0f}", LinearSegmentedColormap.from_list("b", ["#f4f7fb", BLUE])),
-        (axes[1], "spearman", "Rank agreement with the baseline (Spearman ρ)", "{:.2f}", RANK_CMAP.reversed()),
+    for ax, column, title, fmt, cmap, key in (
+        (axes[0], "clusters", "Number of clusters", "{:.0f}", LinearSegmentedColormap.from_list("b", ["#f4f7fb", BLUE]),
+         "Clusters found"),
+        (axes[1], "spearman", "Rank agreement with the baseline (Spearman ρ)", "{:.2f}", RANK_CMAP.reversed(),
+         "Spearman ρ"),
     ):
         m = grid.pivot_table(index="min_samples", columns="eps_km", values=column, aggfunc="first").reindex(index=mins, columns=eps)
         vals = m.to_numpy(dtype=float)
@@ -886,13 +904,16 @@ def figure_detection_sensitivity(grid: pd.DataFrame) -> Figure:
                 text = "–" if not np.isfinite(v) else fmt.format(v)
                 shade = img.cmap(img.norm(v)) if np.isfinite(v) else (1, 1, 1, 1)
                 lum = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
-                ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if lum < 0.5 else INK)
-        ax.set_xticks(range(len(eps)), [f"{e:g}" for e in eps])
+                ax.text(j, i, text, ha="center", va="center", fontsize=TEXT, color="white" if lum < 0.5 else INK)
+        ax.set_xticks(range(len(eps)), [f"{e:g} km" for e in eps])
         ax.set_yticks(range(len(mins)), [f"{s:g}" for s in mins])
-        ax.set_xlabel("Search radius (km)")
-        ax.set_ylabel("Minimum institutions in a group")
-        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("Search radius: how far apart two institutions may be to count as neighbours")
+        ax.set_ylabel(wrap("Minimum institutions in a group", 18))
+        ax.set_title(title, fontsize=10.5)
         ax.spines[["left", "bottom"]].set_visible(False)
+        cbar = fig.colorbar(img, ax=ax, shrink=0.9, pad=0.02, aspect=18)
+        cbar.set_label(key)
+        cbar.outline.set_visible(False)
     return fig
 
 
@@ -904,7 +925,7 @@ def figure_vintage_movement(movement: pd.DataFrame, earlier_label: str, later_la
     cluster's two positions. A cluster present at one cut-off only has no line (a cross
     on the left: no longer a cluster)."""
     m = _by_cluster(movement)
-    fig = new_figure(figsize=(8.0, max(4.0, 0.2 * len(m) + 1.2)))
+    fig = new_figure(height=max(4.0, 0.21 * len(m) + 1.6))
     ax = fig.add_subplot()
     if m.empty:
         _empty(ax)
@@ -935,13 +956,18 @@ def figure_vintage_movement(movement: pd.DataFrame, earlier_label: str, later_la
         elif a is not None:
             ax.plot([0], [a], color=GREY, marker="x", markersize=4)
         if b is not None:
-            ax.text(1.03, b, f"{label('rank_later', name)}  {_short(name, 30)}", va="center", fontsize=7)
+            ax.text(1.03, b, f"{label('rank_later', name)}  {name}", va="center", fontsize=9).set_in_layout(False)
         if a is not None:
-            ax.text(-0.03, a, f"{_short(name, 30)}  {label('rank_earlier', name)}", va="center", ha="right", fontsize=7)
-    ax.set_xlim(-0.75, 1.75)
+            ax.text(-0.03, a, f"{name}  {label('rank_earlier', name)}", va="center", ha="right",
+                    fontsize=9).set_in_layout(False)
+    # the two columns of names take 42% of the width each (they are left out of the layout,
+    # which would otherwise squeeze the axes): the lines between them use the middle 16%
+    ax.set_xlim(-2.625, 3.625)
     ax.set_ylim(n + 1, 0)
     ax.set_xticks([0, 1], [earlier_label, later_label])
     ax.set_yticks([])
     ax.spines[["left", "bottom"]].set_visible(False)
     ax.tick_params(axis="x", length=0)
+    rank_key(fig, ax, n_right, label=f"Line colour: rank at {later_label} (1 = best)", shrink=0.6, location="bottom",
+             aspect=40)
     return fig
