@@ -413,7 +413,7 @@ def test_a_chapter_table_counts_exactly_its_items(report: fidelity.FidelityRepor
     html = table.to_html()
     basel = table.frame.set_index("Quasi-cluster").loc["Basel"]
     assert (basel["Region_paper"], basel["Region_verdict"]) == ("EU", "by_choice")
-    assert "Switzerland in Rest of the World" in html and "agrees by documented choice" in html
+    assert "Switzerland in the Rest of the World" in html and "agrees by documented choice" in html
     assert not table.checks  # every item is a cell of the table
 
 

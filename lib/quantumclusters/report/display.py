@@ -367,7 +367,7 @@ class Comparison:
                 words = VERDICT_WORDS[worst]
                 if marks:
                     words += f" ({'note' if len(marks) == 1 else 'notes'} {', '.join(str(k) for k in marks)})"
-            vcls = f"qc-verdict qc-verdict-{worst}" if worst else "qc-verdict"
+            vcls = f"qc-verdict-cell qc-v-{worst}" if worst else "qc-verdict-cell"
             cells.append(f'<td class="{vcls}">{html.escape(words)}</td>')
             row_cls = ' class="qc-extra-row"' if extra else ""
             out.append(f"<tr{row_cls}>" + "".join(cells) + "</tr>")
@@ -623,7 +623,7 @@ class StatedNumbers:
                                             if row.reason else "")
             out.append(f'<tr><td class="qc-quote">{html.escape(row.says)}</td>'
                        f'<td class="qc-recomputed {_VERDICT_CLASS[row.verdict]}">{html.escape(row.recomputed)}</td>'
-                       f'<td class="qc-verdict qc-verdict-{row.verdict}">{words}</td></tr>')
+                       f'<td class="qc-verdict-cell qc-v-{row.verdict}">{words}</td></tr>')
         out.append("</tbody></table>")
         csv = self.frame.rename(columns={"says": "what the paper says", "recomputed": "recomputed",
                                          "verdict": "verdict", "reason": "reason"})

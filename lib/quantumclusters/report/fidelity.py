@@ -806,7 +806,7 @@ CHOICE_REASONS: dict[str, str] = {
     "china_quasi_15_counts_wuhu_twice": "The paper's 15 counts Wuhu twice (it is listed in both tiers); "
                                         "counted once, China has 14 quasi-clusters.",
     "swiss_quasi_under_eu": "The paper prints Basel, Zurich and St. Gallen under EU; the method's regions put "
-                            "Switzerland in Rest of the World, as the paper's own Table A does for Geneva\u2013Bern.",
+                            "Switzerland in the Rest of the World, as the paper's own Table A does for Geneva\u2013Bern.",
     "rest_of_world_30_vs_31": "The paper's Table 8 prints 31 Rest of the World names, not 30, and the three Swiss "
                               "places belong there too under the method's regions: 34.",
 }
@@ -1048,7 +1048,8 @@ class _Tables:
             self.add(f"table_8.{slug}.region", "Table 8", f"{q}: region", row["region"], region, region == row["region"],
                      choice=contract != row["region"] and region == contract,
                      note=f"The paper prints {row['region']}; the method's regions put {country_name(row['country_iso2'])} "
-                     f"in {contract}, as the paper's own Table A does for Geneva\u2013Bern."
+                     f"in {'the ' if contract == 'Rest of the World' else ''}{contract}, as the paper's own Table A does for "
+                     "Geneva\u2013Bern."
                      if contract != row["region"] else "", row=q, field="region")  # fmt: skip
         listed = tier1 | set(t8["quasi_cluster"])
         extra = sorted(set(v.quasi.index) - listed)
