@@ -215,6 +215,14 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
+def _aligns_right(value: Any) -> bool:
+    """Whether a cell reads as a number (right-aligned): a number, or text such as ``1,821``,
+    ``29%`` or a shared rank ``14=``."""
+    if _is_number(value):
+        return True
+    return isinstance(value, str) and _as_number(value.strip().rstrip("=")) is not None
+
+
 def _norm_text(value: Any) -> str:
     return " ".join(str(value).split()).casefold()
 
@@ -331,9 +339,9 @@ class Comparison:
         out.append(f'<p class="qc-agreement {cls}">{html.escape(self.summary())}</p>')
         out.append('<table class="qc-table qc-compare">')
         out.append(f"<caption>{_caption(self.caption, self.number)}</caption>")
-        out.append("<thead><tr>" + f'<th scope="col" rowspan="2">{html.escape(self.key)}</th>')
-        out.append("".join(f'<th scope="colgroup" colspan="2">{html.escape(c)}</th>' for c in self.columns))
-        out.append('<th scope="col" rowspan="2">Verdict</th></tr>')
+        out.append("<thead><tr>" + f'<th scope="col" rowspan="2">{html.escape(self.key)}</th>'
+                   '<th scope="col" rowspan="2">Verdict</th>')
+        out.append("".join(f'<th scope="colgroup" colspan="2">{html.escape(c)}</th>' for c in self.columns) + "</tr>")
         out.append("<tr>" + '<th scope="col">paper</th><th scope="col">recomputed</th>' * len(self.columns))
         out.append("</tr></thead><tbody>")
         notes: list[tuple[str, str]] = []
@@ -347,7 +355,7 @@ class Comparison:
                 verdict = None if extra else self._verdict(row, c)
                 state = "qc-extra" if extra else _VERDICT_CLASS.get(verdict or "", "qc-uncounted")
                 pub, rec = row[f"{c}_paper"], row[f"{c}_recomputed"]
-                num = " qc-num" if _is_number(rec) or _as_number(pub) is not None else ""
+                num = " qc-num" if _aligns_right(rec) or _aligns_right(pub) else ""
                 sup = ""
                 reason = "" if extra else self._reason(row, c)
                 if verdict and verdict != "agrees" and reason:
@@ -368,7 +376,7 @@ class Comparison:
                 if marks:
                     words += f" ({'note' if len(marks) == 1 else 'notes'} {', '.join(str(k) for k in marks)})"
             vcls = f"qc-verdict-cell qc-v-{worst}" if worst else "qc-verdict-cell"
-            cells.append(f'<td class="{vcls}">{html.escape(words)}</td>')
+            cells.insert(1, f'<td class="{vcls}">{html.escape(words)}</td>')  # beside the name: seen first
             row_cls = ' class="qc-extra-row"' if extra else ""
             out.append(f"<tr{row_cls}>" + "".join(cells) + "</tr>")
         out.append("</tbody></table>")
