@@ -249,7 +249,9 @@ def test_stated_numbers_are_three_columns_in_words_collapsed() -> None:
 @pytest.mark.parametrize(("value", "unit", "text"), [
     (418.5e6, "USD", "USD 418.5 million"), (6.21e9, "USD", "USD 6.21 billion"), (96.0000002, "per cent", "96.0%"),
     (1.0, "member", "yes"), (0.0, "member", "no"), (0.0130051, "fraction of GDP", "1.30% of GDP"),
-    (0.7997, "ratio", "0.80"), (45.0, "clusters", "45 clusters"), (float("nan"), "USD", "not computable"),
+    (0.7997, "ratio", "a ratio of 0.800"), (45.0, "clusters", "45 clusters"), (float("nan"), "USD", "not computable"),
+    (1.198e9, "USD", "USD 1.198 billion"), (750e9, "USD", "USD 750 billion"), (755e6, "USD", "USD 755 million"),
+    (1.0, "clusters", "1 cluster"), (1.0, "countries", "1 country"),
 ])
 def test_format_stated(value: float, unit: str, text: str) -> None:
     assert display.format_stated(value, unit) == text

@@ -562,10 +562,32 @@ def agreement_table(
 # --------------------------------------------------------------------------- stated numbers
 
 
+def _decimals(x: float, least: int, most: int) -> str:
+    """``x`` with ``least`` to ``most`` decimals: as few as show it to ``most`` decimals
+    (``1.198``, ``6.21``, ``750``), so a value just under a bound never prints as the bound."""
+    text = f"{x:,.{most}f}"
+    if most > least:
+        text = text.rstrip("0")
+        whole, _, frac = text.partition(".")
+        frac = frac.ljust(least, "0")
+        text = whole + ("." + frac if frac else "")
+    return text
+
+
+def _unit_words(v: float, unit: str) -> str:
+    """``45 clusters``, ``1 cluster``, ``1 country``."""
+    if v == 1 and unit.endswith("ies"):
+        unit = unit[:-3] + "y"
+    elif v == 1 and unit.endswith("s"):
+        unit = unit[:-1]
+    number = f"{int(v):,}" if v.is_integer() else _decimals(v, 1, 2)
+    return f"{number} {unit}".strip()
+
+
 def format_stated(value: Any, unit: str) -> str:
-    """A recomputed stated number in words of its unit: ``USD 418.5 million``, ``96.0%``,
-    ``yes``/``no`` for membership, ``0.76`` for a ratio, ``1.31% of GDP``; "not computable"
-    for a missing value."""
+    """A recomputed stated number in words of its unit: ``USD 418.5 million``, ``USD 1.198
+    billion``, ``96.0%``, ``yes``/``no`` for membership, ``a ratio of 0.780``, ``1.30% of
+    GDP``, ``1 cluster``; "not computable" for a missing value."""
     if _is_missing(value):
         return "not computable"
     try:
@@ -575,9 +597,9 @@ def format_stated(value: Any, unit: str) -> str:
     if unit == "USD":
         a = abs(v)
         if a >= 1e9:
-            return f"USD {v / 1e9:,.2f} billion"
+            return f"USD {_decimals(v / 1e9, 0, 3)} billion"
         if a >= 1e6:
-            return f"USD {v / 1e6:,.1f} million"
+            return f"USD {_decimals(v / 1e6, 0, 1)} million"
         return f"USD {v:,.0f}"
     if unit in ("per cent", "share of draws"):
         return f"{v * (100 if unit == 'share of draws' else 1):.1f}%"
@@ -592,12 +614,10 @@ def format_stated(value: Any, unit: str) -> str:
     if unit == "p-value":
         return f"{v:.2g}"
     if unit.startswith("ratio"):
-        return f"{v:.2f}"
+        return f"a ratio of {v:.3f}"
     if unit == "per trillion USD GDP":
         return f"{v:,.1f} per trillion USD of GDP"
-    if v.is_integer():
-        return f"{int(v):,} {unit}".strip()
-    return f"{v:,.2f} {unit}".strip()
+    return _unit_words(v, unit)
 
 
 @dataclass(frozen=True)
