@@ -164,3 +164,100 @@ def test_maps_draw_deterministically_with_labels_inside(view: str) -> None:
     maps.cluster_map(df, view).savefig(buf2, format="png")
     assert buf1.getvalue() == buf2.getvalue()
     assert re.search(r"\d", texts[0].get_text())
+
+
+# --------------------------------------------------------------------------- the agreement scheme
+
+
+def _item(id_: str, row: str, field: str, published: object, recomputed: object, status: str, note: str = "",
+          kind: str = "table", description: str = "") -> object:
+    from quantumclusters.report.fidelity import FidelityItem
+
+    return FidelityItem(id_, kind, "Table X", description or f"{row}: {field}", published, recomputed, "exact",
+                        status, note, row=row, field=field)
+
+
+def test_compare_with_items_shows_each_verdict_and_its_reason_at_the_table() -> None:
+    rec = pd.DataFrame({"cluster": ["A", "B", "C"], "region": ["EU", "Rest of the World", "US"]})
+    pub = pd.DataFrame({"cluster": ["A", "B", "C"], "region": ["EU", "Rest of the World", "EU"]})
+    items = [
+        _item("t.a", "A", "region", "EU", "EU", "reproduced"),
+        # the printed value comes from the item, whatever the frame says: the paper printed EU
+        _item("t.b", "B", "region", "EU", "Rest of the World", "by_choice",
+              "The paper prints EU; the method's regions put Switzerland in Rest of the World."),
+        _item("t.c", "C", "region", "EU", "US", "miss"),
+        _item("t.all", "", "", "3 names", "3 names", "reproduced", description="the same three clusters"),
+    ]
+    c = display.agreement_table(rec, pub, key=("cluster", "Cluster"), columns={"region": "Region"},
+                                caption="Regions", csv_name="r.csv", items=items)
+    assert c.verdict_counts == {"agrees": 2, "by_choice": 1, "differs": 1, "total": 4}
+    assert c.summary() == "2 of 4 values agree, 1 agrees by documented choice, 1 differs"
+    html = c._repr_html_()
+    p = parse(html)
+    b = c.frame.set_index("Cluster").loc["B"]
+    assert (b["Region_paper"], b["Region_verdict"]) == ("EU", "by_choice")
+    assert "agrees by documented choice (note 1)" in p.cells
+    assert "differs (note 2)" in p.cells and "agrees" in p.cells
+    assert "Switzerland in Rest of the World" in html  # the reason, at the table, in words
+    assert "The same three clusters: agrees" in html  # a check of the whole table, listed under it
+    assert html.count('class="qc-recomputed qc-choice') == 1 and html.count('class="qc-recomputed qc-diff') == 1
+
+
+def test_compare_shown_items_give_verdicts_without_counting() -> None:
+    rec = pd.DataFrame({"cluster": ["A"], "rank": ["1"], "region": ["EU"]})
+    items = [_item("t3.a", "A", "rank", "1", "1", "reproduced")]
+    shown = [_item("ta.a.region", "A", "region", "EU", "EU", "reproduced")]
+    c = display.agreement_table(rec, rec, key=("cluster", "Cluster"), columns={"rank": "Rank", "region": "Region"},
+                                caption="Top", csv_name="t.csv", items=items, shown_items=shown,
+                                note="Region repeats Table 1 and is counted there.")
+    assert c.verdict_counts["total"] == 1 and not c.checks
+    assert c.frame.loc[0, "Region_verdict"] == "agrees" and not c.frame.loc[0, "Region_counted"]
+    assert "counted there" in c._repr_html_()
+
+
+class _Report:
+    def __init__(self, items: list) -> None:
+        self.items = items
+
+    def items_of(self, *, chapter=None, sections=None, prefix=None, kind=None) -> list:
+        return [i for i in self.items if (sections is None or i.section in sections) and (kind is None or i.kind == kind)]
+
+
+def test_stated_numbers_are_three_columns_in_words_collapsed() -> None:
+    from quantumclusters.report.fidelity import FidelityItem
+
+    items = [
+        FidelityItem("fig2_helsinki_above_418m", "stated", "2.2", "attracting over USD 418 million", 418e6, 418.5e6,
+                     "[4.18e+08, 4.19e+08)", "reproduced", metric="indicator[total_funding_usd][Greater Helsinki]",
+                     check="yes"),
+        FidelityItem("s6_eu_34", "stated", "2.2", "The EU accounts for 34 quasi-clusters", 34, 31, "[34, 34]",
+                     "by_choice", "The paper prints Basel under EU; the method's regions put Switzerland elsewhere.",
+                     metric="n_quasi_clusters[region=EU]", check="yes"),
+    ]
+    s = display.stated_numbers(_Report(items), ["2.2"], caption="Numbers stated in section 2", csv_name="s.csv")
+    html = s._repr_html_()
+    p = parse(html)
+    assert "details" in p.tags and "open" not in html.split("<details", 1)[1].split(">", 1)[0]  # collapsed
+    assert html.index("<summary>") < html.index("<table")
+    assert "Numbers stated in section 2: 1 of 2 values agree, 1 agrees by documented choice" in html
+    assert p.cells[:3] == ["What the paper says", "Recomputed", "Verdict"]
+    assert "\u201cattracting over USD 418 million\u201d" in p.cells and "USD 418.5 million" in p.cells
+    assert "31 quasi-clusters" in p.cells
+    assert "[" not in "".join(p.cells) and "indicator" not in html.split("<table", 1)[1].split("</table>", 1)[0]
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (418.5e6, "USD", "USD 418.5 million"), (6.21e9, "USD", "USD 6.21 billion"), (96.0000002, "per cent", "96.0%"),
+    (1.0, "member", "yes"), (0.0, "member", "no"), (0.0130051, "fraction of GDP", "1.30% of GDP"),
+    (0.7997, "ratio", "a ratio of 0.800"), (45.0, "clusters", "45 clusters"), (float("nan"), "USD", "not computable"),
+    (1.198e9, "USD", "USD 1.198 billion"), (750e9, "USD", "USD 750 billion"), (755e6, "USD", "USD 755 million"),
+    (1.0, "clusters", "1 cluster"), (1.0, "countries", "1 country"),
+])
+def test_format_stated(value: float, unit: str, text: str) -> None:
+    assert display.format_stated(value, unit) == text
+
+
+def test_counts_words() -> None:
+    assert display.counts_words({"agrees": 3, "by_choice": 0, "differs": 0, "total": 3}) == "3 of 3 values agree"
+    assert display.counts_words({"agrees": 0, "by_choice": 1, "differs": 0, "total": 1}) == (
+        "0 of 1 value agree, 1 agrees by documented choice")

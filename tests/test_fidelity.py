@@ -346,3 +346,124 @@ def test_cli_data_folder_is_relative_to_the_working_directory(tiny_published: Pa
     monkeypatch.chdir(tiny_published.parent)
     assert fidelity.main(["--data", tiny_published.name, "--published", str(tiny_published)]) == 0
     assert seen == [tiny_published.resolve()]
+
+
+# ---------------------------------------------------------------------------------------
+# one agreement scheme: verdicts, reasons, and the chapters' counts (issue 12, item 3)
+
+
+def test_every_item_has_one_chapter_and_the_chapters_add_up(report: fidelity.FidelityReport) -> None:
+    """The chapters' counts and the fidelity chapter's come from one function and add up."""
+    per_chapter = report.by_chapter()
+    whole = fidelity.verdict_counts(report.items)
+    for key in (*fidelity.VERDICTS, "total"):
+        assert int(per_chapter[key].sum()) == whole[key], key
+    assert whole["total"] == len(report.items) == int(report.by_category()["compared"].sum())
+    assert whole["agrees"] + whole["by_choice"] == report.score[0]
+    assert list(per_chapter["chapter"]) == list(fidelity.CHAPTER_SECTIONS) == list(fidelity.CHAPTER_TITLES)
+
+
+def test_verdicts_follow_statuses_and_every_choice_gives_its_reason(report: fidelity.FidelityReport) -> None:
+    for i in report.items:
+        assert i.verdict == {"reproduced": "agrees", "by_choice": "by_choice", "miss": "differs"}[i.status]
+        if i.verdict == "agrees":
+            assert i.reason == ""
+        else:
+            assert len(i.reason) > 20, i.id
+            # a reader's words: no pointer to another page instead of a reason, no internal keys
+            for jargon in ("fidelity chapter", "contract", "also_tier1", ".csv", "["):
+                assert jargon not in i.reason, (i.id, i.reason)
+
+
+def test_table_8_paper_column_is_what_the_paper_printed(items: dict[str, fidelity.FidelityItem]) -> None:
+    for q in ("basel", "greater_zurich_area", "st_gallen"):
+        item = items[f"table_8.{q}.region"]
+        assert item.published == "EU" and item.recomputed == "Rest of the World"
+        assert item.verdict == "by_choice"
+        assert "Switzerland" in item.reason and "EU" in item.reason
+        assert (item.row, item.field) != ("", "")
+    assert items["table_8.wuhu.tier"].verdict == "by_choice" and "both tiers" in items["table_8.wuhu.tier"].reason
+
+
+def test_aliases_count_as_agreement(items: dict[str, fidelity.FidelityItem]) -> None:
+    """Table 2 prints "UC Berkeley"; the record is "University of California, Berkeley"."""
+    (item,) = [i for i in items.values() if i.id.startswith("table_2.") and i.published == "UC Berkeley"]
+    assert item.recomputed == "University of California, Berkeley"
+    assert item.verdict == "agrees"
+
+
+def test_table_5_ties_agree_by_choice_with_the_tie_as_reason(items: dict[str, fidelity.FidelityItem]) -> None:
+    item = items["table_5.karlsruhe"]
+    assert (item.published, item.recomputed, item.verdict) == ("3", "2=", "by_choice")
+    assert "tie" in item.reason and "Table A" in item.reason
+
+
+def test_a_chapter_table_counts_exactly_its_items(report: fidelity.FidelityReport) -> None:
+    """A comparison built from the fidelity items shows every one of them and counts the same."""
+    from quantumclusters.report import display
+
+    t8 = published.table(8)
+    items_8 = report.items_of(prefix="table_8.")
+    rec = t8.assign(region=t8["contract_region"], tier="2")
+    table = display.agreement_table(rec, t8.assign(tier="2"), key=("quasi_cluster", "Quasi-cluster"),
+                                    columns={"tier": "Tier", "region": "Region"}, caption="Table 8",
+                                    csv_name="t8.csv", items=items_8)
+    assert table.verdict_counts == fidelity.verdict_counts(items_8)
+    assert table.summary() == fidelity.verdict_summary(items_8)
+    html = table.to_html()
+    basel = table.frame.set_index("Quasi-cluster").loc["Basel"]
+    assert (basel["Region_paper"], basel["Region_verdict"]) == ("EU", "by_choice")
+    assert "Switzerland in the Rest of the World" in html and "agrees by documented choice" in html
+    assert not table.checks  # every item is a cell of the table
+
+
+# ---------------------------------------------------------------------------------------
+# the readings of the paper's wording (issue 12, item 4)
+
+
+def test_every_stated_interval_is_the_reading_of_its_wording() -> None:
+    precision = published.stated_numbers().set_index("id")["precision"]
+    for s in published.stated_number_records():
+        if s.check == "context":
+            continue
+        p = float(precision[s.id]) if str(precision[s.id]).strip() else float("nan")
+        low, high, bounds = published.reading_interval(s.wording, s.value, p)
+        assert bounds == s.bounds, s.id
+        assert low == pytest.approx(s.tol_low, rel=1e-9, abs=1e-12), s.id
+        assert high == pytest.approx(s.tol_high, rel=1e-9, abs=1e-12), s.id
+
+
+@pytest.mark.parametrize(
+    ("wording", "value", "precision", "inside", "outside"),
+    [
+        ("over_figure", 418e6, 1e6, [418e6, 418.9e6], [417.9e6, 419e6, 419.5e6]),  # "over USD 418 million"
+        ("over_figure", 750e6, 10e6, [750e6, 759e6], [749e6, 760e6, 820e6]),  # "more than USD 750 million"
+        ("over_figure", 1.1e9, 1e8, [1.1e9, 1.19e9], [1.2e9, 1.22e9]),  # "over USD 1.1 billion"
+        ("above", 0.95, float("nan"), [0.95, 0.999], [0.949]),  # "Spearman above 0.95": a bound
+        ("comparable", 1.0, float("nan"), [0.75, 0.8, 1.0, 1.3], [0.71, 0.74, 1.34]),
+        ("matching", 1.0, float("nan"), [0.9, 1.1], [0.89, 1.11]),
+        ("about", 6.0, 1.0, [5.0, 7.0], [4.9, 7.1]),  # "around 6 per cent"
+        ("nearly", 2.0, float("nan"), [1.7, 1.99], [1.69, 2.0]),  # "nearly twice"
+        ("slightly_above", 100e6, float("nan"), [100e6, 109e6], [99e6, 110e6, 114e6]),
+        ("exact", 29.0, 1.0, [28.5, 29.49], [28.49, 29.5]),  # "29 per cent"
+        ("range", 2.5, 1.0, [1.5, 3.49], [1.49, 3.5]),  # "2-3 per cent"
+        ("range_count", 2.5, float("nan"), [2.0, 3.0], [1.0, 4.0]),  # "two or three"
+        ("just_under", 1.0, float("nan"), [0.8, 0.99], [0.79, 1.0]),
+        ("below", 0.001, float("nan"), [0.0009], [0.001]),
+        ("most", 0.5, float("nan"), [0.51, 1.0], [0.5]),
+    ],
+)
+def test_readings(wording: str, value: float, precision: float, inside: list[float], outside: list[float]) -> None:
+    low, high, bounds = published.reading_interval(wording, value, precision)
+    for x in inside:
+        assert published.in_interval(x, low, high, bounds), (wording, x)
+    for x in outside:
+        assert not published.in_interval(x, low, high, bounds), (wording, x)
+    assert published.READINGS[wording].meaning
+
+
+def test_every_wording_has_a_reading() -> None:
+    used = {s.wording for s in published.stated_number_records() if s.check != "context"}
+    assert used <= set(published.READINGS)
+    with pytest.raises(ValueError):
+        published.reading_interval("over_figure", 418e6)  # a figure's reading needs its precision

@@ -185,31 +185,10 @@ def test_stated_ids_checks_and_references(stated: pd.DataFrame) -> None:
     assert (with_project["project_low"] <= with_project["project_high"]).all()
 
 
-def _rule(row: pd.Series) -> tuple[float, float, str] | None:
-    """The interval of contract-free wording rules (data/published/README.md)."""
-    v, w = row["value"], row["wording"]
+def _rule(row: pd.Series) -> tuple[float, float, str]:
+    """The interval the wording's one reading gives (``published.READINGS``)."""
     p = float(row["precision"]) if row["precision"] else math.nan
-    rules = {
-        "count": (v, v, "[]"),
-        "rank": (v, v, "[]"),
-        "member": (v, v, "[]"),
-        "exact": (v - p / 2, v + p / 2, "[)"),
-        "exact_pm1": (v - 1, v + 1, "[]"),
-        "about": (v - p, v + p, "[]"),
-        "above": (v, math.inf, "[)"),
-        "at_least": (v, math.inf, "[)"),
-        "multiple": (v, math.inf, "[)"),
-        "half_or_more": (v, math.inf, "[)"),
-        "below": (-math.inf, v, "()"),
-        "slightly_above": (v, 1.15 * v, "[]"),
-        "nearly": (0.85 * v, v, "[)"),
-        "just_under": (0.8 * v, v, "[)"),
-        "comparable": (2 / 3, 1.5, "[]"),
-        "matching": (0.9, 1.1, "[]"),
-        "wide_margin": (1.25, math.inf, "[)"),
-        "most": (0.5, 1.0, "(]"),
-    }
-    return rules.get(w)
+    return published.reading_interval(row["wording"], row["value"], p)
 
 
 def test_tolerances_follow_wording(stated: pd.DataFrame) -> None:
@@ -219,10 +198,8 @@ def test_tolerances_follow_wording(stated: pd.DataFrame) -> None:
         lo, hi = row["tol_low"], row["tol_high"]
         assert lo <= hi, row["id"]
         expected = _rule(row)
-        if expected is None:  # range, range_count: the value lies inside
-            assert row["wording"] in ("range", "range_count"), row["id"]
+        if row["wording"] in ("range", "range_count"):  # the value lies inside
             assert lo < row["value"] < hi, row["id"]
-            continue
         assert lo == pytest.approx(expected[0], rel=1e-9, abs=1e-12), row["id"]
         assert hi == pytest.approx(expected[1], rel=1e-9, abs=1e-12), row["id"]
         assert row["bounds"] == expected[2], row["id"]

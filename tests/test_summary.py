@@ -40,5 +40,6 @@ def test_findings_render_paper_and_run_with_verdicts() -> None:
     ])
     html = f._repr_html_()
     assert "&lt;1&gt;" in html  # escaped
-    assert html.count("borne out") == 2 and "not borne out" in html
+    assert ">agrees</span>" in html and ">differs</span>" in html  # the book's one verdict scheme
+    assert "borne out" not in html
     assert html.count("This run:") == 2

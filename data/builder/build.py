@@ -175,6 +175,7 @@ class Builder:
         # members, startups, research institutions, spinouts per cluster (solve_ecosystem.py)
         self.ecosystem_counts: Path | None = self.targets / "ecosystem_counts.csv"
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.log: list[str] = []
         self.areas = read_csv(SOURCES / "areas.csv")
         self.area = {a["name"]: a for a in self.areas}
@@ -856,6 +857,7 @@ class Builder:
                     b = pick_out("nonind") if no_res is None else pick_out("res")
                 add(a, b)
         self.fix_leaders(by_group)
+        self.match_table4_industry(by_group)
         # outside clusters: quasi-clusters need >= 50 collaborations with a member
         n_neither = planmod.ALL_COLLABORATIONS - len(self.collab)
         qcount = defaultdict(int)
@@ -885,6 +887,44 @@ class Builder:
         for k in range(rest):
             i, j = rng.choice(len(scattered), size=2, replace=False, p=sw / sw.sum())
             add(scattered[int(i)], scattered[int(j)])
+
+    def match_table4_industry(self, by_group) -> None:
+        """Hold each Table 4 cluster's industry-involving collaborations at the planned count
+        (Table 4's value times the area's GDP). Moving the named leaders (:meth:`fix_leaders`)
+        can leave one more or one fewer; then the outside partner of one of the cluster's
+        external collaborations, whose inside partner is not industry, is exchanged for an
+        outside institution of the other kind that belongs to no cluster or quasi-cluster. The
+        counts of collaborations, external shares and the cluster graph do not change. Its own
+        seeded stream, so the draws of everything else stay as they were."""
+        rng = np.random.default_rng(self.seed + 4)
+        free = [r for r in self.inst if r["_status"] == "none"]
+        pool = {True: [r for r in free if r["type"] in IND], False: [r for r in free if r["type"] not in IND]}
+        for c in planmod.TABLE4:
+            if c not in self.plans:
+                continue
+            ids = {m["institution_id"] for m in by_group[c]}
+            mine = [x for x in self.collab if x["institution_a"] in ids or x["institution_b"] in ids]
+            have = sum(1 for x in mine if x["_a"]["type"] in IND or x["_b"]["type"] in IND)
+            gap = have - self.plans[c].industry
+            while gap != 0:
+                want_ind = gap < 0  # too few: an outside non-industry partner becomes industry
+                for x in mine:
+                    inside, other = ("_a", "_b") if x["institution_a"] in ids else ("_b", "_a")
+                    if x[other]["institution_id"] in ids or x[inside]["type"] in IND:
+                        continue
+                    if x[other]["_status"] != "none" or (x[other]["type"] in IND) == want_ind:
+                        continue
+                    cand = [r for r in pool[want_ind] if r["active_since"] <= x["date"]]
+                    if not cand:
+                        continue
+                    new = cand[int(rng.integers(0, len(cand)))]
+                    x[other] = new
+                    x["institution_a" if other == "_a" else "institution_b"] = new["institution_id"]
+                    gap += 1 if want_ind else -1
+                    break
+                else:
+                    self.log.append(f"{c}: industry collaborations off the plan by {gap}")
+                    break
 
     def fix_leaders(self, by_group) -> None:
         """Make the members Tables 2 and 4 name the clear top collaborators: move endpoints

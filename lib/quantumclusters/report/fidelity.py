@@ -98,6 +98,23 @@ class FidelityItem:
     metric: str = ""
     #: for stated numbers: "yes" (a quantity of the database) or "param" (a method parameter)
     check: str = ""
+    #: for table cells: the printed row (a cluster or quasi-cluster name) and the column key
+    #: (``overall``, ``region``, ``industry_1`` ...); empty for a check of the whole table
+    row: str = ""
+    field: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """The agreement scheme of the book (:data:`VERDICTS`): ``agrees``, ``by_choice``
+        (agrees with the reading documented where the paper contradicts itself) or ``differs``."""
+        return _STATUS_VERDICT[self.status]
+
+    @property
+    def reason(self) -> str:
+        """Why the verdict is not a plain "agrees", in words for readers (empty otherwise)."""
+        if self.verdict == "agrees":
+            return ""
+        return self.note or ("The recomputed value is outside what the paper's words allow." if self.verdict == "differs" else "")
 
     @property
     def ok(self) -> bool:
@@ -133,6 +150,66 @@ CATEGORIES: dict[str, str] = {
 }
 
 
+#: The book's one agreement scheme: every compared value gets one of these verdicts, in
+#: these words, in the chapters' tables and in the fidelity chapter alike.
+VERDICTS: dict[str, str] = {
+    "agrees": "agrees",
+    "by_choice": "agrees by documented choice",
+    "differs": "differs",
+}
+_STATUS_VERDICT: dict[str, str] = {"reproduced": "agrees", "by_choice": "by_choice", "miss": "differs"}
+
+#: Which chapter shows which items: a table's cells where the table is shown, a stated
+#: number where its section of the paper is retold. Every item belongs to exactly one chapter
+#: (:func:`chapter_of`), so the chapters' counts add up to the fidelity chapter's.
+CHAPTER_SECTIONS: dict[str, tuple[str, ...]] = {
+    "01_clusters": ("Table A", "Table 2", "Executive summary", "1", "2.1", "2.2"),
+    "02_market_orientation": ("Table 3", "Table 4", "3", "3.1", "3.2", "3.3", "3.3 (Table 4)", "Box 1"),
+    "03_collaboration_intensity": ("Table 5", "4", "4.1", "4.2", "4.3"),
+    "04_ecosystem_maturity": ("Table 6", "5", "5.1", "5.2", "5.3", "Box 3"),
+    "05_quasi_clusters": ("Table 7", "Tables 7 and 8", "6"),
+    "06_annex1_methodology": ("Annex 1",),
+    "07_annex2_insights": ("Annex 2",),
+    "08_annex3_quasi_clusters": ("Table 8", "Annex 3"),
+}
+#: The chapters' titles, as a reader finds them in the book.
+CHAPTER_TITLES: dict[str, str] = {
+    "01_clusters": "Quantum clusters: the ranking (Tables 1 and 2, sections 1\u20132)",
+    "02_market_orientation": "Market Orientation (Tables 3 and 4, section 3, Box 1)",
+    "03_collaboration_intensity": "Collaboration Intensity (Table 5, section 4)",
+    "04_ecosystem_maturity": "Ecosystem Maturity (Table 6, section 5, Box 3)",
+    "05_quasi_clusters": "Quasi-clusters (Table 7, Figure 14, section 6)",
+    "06_annex1_methodology": "Annex 1: methodology and robustness",
+    "07_annex2_insights": "Annex 2: further insights",
+    "08_annex3_quasi_clusters": "Annex 3: Tier 2 quasi-clusters (Table 8)",
+}
+_SECTION_CHAPTER: dict[str, str] = {sec: ch for ch, secs in CHAPTER_SECTIONS.items() for sec in secs}
+
+
+def chapter_of(item: FidelityItem) -> str:
+    """The chapter that shows ``item`` (a key of :data:`CHAPTER_SECTIONS`); raises
+    ``KeyError`` for a section no chapter shows (a test keeps that from happening)."""
+    return _SECTION_CHAPTER[item.section]
+
+
+def verdict_counts(items: Sequence[FidelityItem]) -> dict[str, int]:
+    """How many of ``items`` have each verdict (every key of :data:`VERDICTS`, in order), plus
+    ``total``. The one count the chapters' tables and the fidelity chapter both use."""
+    counts = {v: 0 for v in VERDICTS}
+    for i in items:
+        counts[i.verdict] += 1
+    counts["total"] = len(items)
+    return counts
+
+
+def verdict_summary(items: Sequence[FidelityItem]) -> str:
+    """``"77 of 78 values agree, 1 agrees by documented choice"``-style words for a set of items
+    (:func:`quantumclusters.report.display.counts_words` of :func:`verdict_counts`)."""
+    from .display import counts_words
+
+    return counts_words(verdict_counts(items))
+
+
 @dataclass
 class FidelityReport:
     """All items of one comparison, with the score and the misses."""
@@ -160,8 +237,8 @@ class FidelityReport:
         """One row per item: id, kind, section, description, published, recomputed,
         tolerance, status, ok, category, note."""
         cols = ["id", "kind", "section", "description", "published", "recomputed", "tolerance", "status", "ok",
-                "category", "note"]
-        rows = [{**i.__dict__, "ok": i.ok, "category": i.category} for i in self.items]
+                "category", "verdict", "note"]
+        rows = [{**i.__dict__, "ok": i.ok, "category": i.category, "verdict": i.verdict} for i in self.items]
         return pd.DataFrame(rows, columns=cols)
 
     def by_category(self) -> pd.DataFrame:
@@ -173,6 +250,30 @@ class FidelityReport:
             part = frame[frame["category"] == key]
             rows.append({"category": key, "description": words, "compared": len(part), "agree": int(part["ok"].sum())})
         return pd.DataFrame(rows, columns=["category", "description", "compared", "agree"])
+
+    def items_of(self, *, chapter: str | None = None, sections: Sequence[str] | None = None,
+                 prefix: str | None = None, kind: str | None = None) -> list[FidelityItem]:
+        """The items of one chapter (:func:`chapter_of`), of some sections, whose id starts with
+        ``prefix`` (``"table_2."``), or of one kind (``"table"``, ``"stated"``), in order."""
+        out = []
+        for i in self.items:
+            if chapter is not None and chapter_of(i) != chapter:
+                continue
+            if sections is not None and i.section not in sections:
+                continue
+            if prefix is not None and not i.id.startswith(prefix):
+                continue
+            if kind is not None and i.kind != kind:
+                continue
+            out.append(i)
+        return out
+
+    def by_chapter(self) -> pd.DataFrame:
+        """Per chapter (the order of :data:`CHAPTER_SECTIONS`): how many items agree, agree by
+        documented choice and differ (:func:`verdict_counts`). The rows add up to the whole
+        report; each chapter states its own row."""
+        rows = [{"chapter": ch, **verdict_counts(self.items_of(chapter=ch))} for ch in CHAPTER_SECTIONS]
+        return pd.DataFrame(rows, columns=["chapter", *VERDICTS, "total"])
 
     def summary(self) -> str:
         """``Fidelity: N of M published numbers reproduced (K as the documented choice ...)``."""
@@ -695,6 +796,22 @@ def metric_words(metric: str) -> str:
     return ", ".join(dict.fromkeys(words))
 
 
+#: Why a stated number agrees only by the documented choice, in words for readers, by the
+#: id of the paper's inconsistency (data/published/inconsistencies.csv).
+CHOICE_REASONS: dict[str, str] = {
+    "east_asia_ten_hubs": "The paper says \u201cten hubs in East Asia\u201d, but its own Table A lists nine "
+                          "(six Chinese, plus Tokyo, Singapore and Seoul); the run follows Table A.",
+    "cambridge_almost_twice_oxford": "The paper says \u201calmost twice\u201d, but its own Table 4 gives 1,821 "
+                                     "and 1,334, a ratio of 1.37; the run follows Table 4.",
+    "china_quasi_15_counts_wuhu_twice": "The paper's 15 counts Wuhu twice (it is listed in both tiers); "
+                                        "counted once, China has 14 quasi-clusters.",
+    "swiss_quasi_under_eu": "The paper prints Basel, Zurich and St. Gallen under EU; the method's regions put "
+                            "Switzerland in the Rest of the World, as the paper's own Table A does for Geneva\u2013Bern.",
+    "rest_of_world_30_vs_31": "The paper's Table 8 prints 31 Rest of the World names, not 30, and the three Swiss "
+                              "places belong there too under the method's regions: 34.",
+}
+
+
 def stated_items(result: Result, published_dir: str | Path | None = None, view: _View | None = None) -> list[FidelityItem]:
     """One item per stated number whose ``check`` is ``yes`` or ``param``."""
     v = view or _View(result, published_dir)
@@ -715,11 +832,13 @@ def stated_items(result: Result, published_dir: str | Path | None = None, view: 
             status = "by_choice"
         else:
             status = "miss"
-        if s.inconsistency and not note:
-            note = "the paper contradicts itself here: see the list of the paper's inconsistencies"
+        if status == "by_choice" and not note:
+            note = CHOICE_REASONS.get(s.inconsistency, "The paper contradicts itself here; the run follows the "
+                                      "reading documented in the list of the paper's inconsistencies.")
         tol = s.interval
         if not math.isnan(s.project_low):
             tol += f"; documented choice [{s.project_low:.6g}, {s.project_high:.6g}]"
+        row, fld = _stated_cell(v, s.metric)
         items.append(
             FidelityItem(
                 id=s.id,
@@ -733,9 +852,25 @@ def stated_items(result: Result, published_dir: str | Path | None = None, view: 
                 note=note,
                 metric=s.metric,
                 check=s.check,
+                row=row,
+                field=fld,
             )
         )
     return items
+
+
+def _stated_cell(v: _View, metric: str) -> tuple[str, str]:
+    """Where a stated number also appears in a printed table, its (row, field): a cluster's
+    indicator value (Table 4's values) or a region's count of quasi-clusters (Figure 14)."""
+    try:
+        head, args, _member = _parse(metric)
+    except MetricError:
+        return "", ""
+    if head == "indicator" and len(args) == 2:
+        return v.canon(args[1]), args[0]
+    if head == "n_quasi_clusters" and len(args) == 1 and args[0].startswith("region="):
+        return _kv(args[0])[1], "count"
+    return "", ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -753,9 +888,13 @@ class _Tables:
         self.items: list[FidelityItem] = []
 
     def add(self, id: str, section: str, description: str, published: Any, recomputed: Any,
-            ok: bool, choice: bool = False, tolerance: str = "exact", note: str = "") -> None:  # fmt: skip
+            ok: bool, choice: bool = False, tolerance: str = "exact", note: str = "",
+            row: str = "", field: str = "") -> None:  # fmt: skip
         status = "reproduced" if ok else ("by_choice" if choice else "miss")
-        self.items.append(FidelityItem(id, "table", section, description, published, recomputed, tolerance, status, note))
+        if status != "by_choice":
+            note = ""  # the note explains a documented choice; a plain miss gets the generic reason
+        self.items.append(FidelityItem(id, "table", section, description, published, recomputed, tolerance, status,
+                                       note, row=row, field=field))
 
     def same(self, a: Any, b: Any) -> bool:
         return self.v.canon(str(a).strip()) == self.v.canon(str(b).strip())
@@ -778,12 +917,13 @@ class _Tables:
             for dim in pub.RANK_COLUMNS:
                 got = str(v.ranking.loc[c, f"{dim}_label"]) if found else _ABSENT
                 self.add(f"table_a.{slug}.{dim}", "Table A", f"{c}: {dim.replace('_', ' ')} rank",
-                         row[f"{dim}_label"], got, got == row[f"{dim}_label"])  # fmt: skip
+                         row[f"{dim}_label"], got, got == row[f"{dim}_label"], row=c, field=dim)  # fmt: skip
             country = country_name(v.iso(c)) if c in v.clusters.index else _ABSENT
             self.add(f"table_a.{slug}.country", "Table A", f"{c}: country", row["country"], country,
-                     country == row["country"])  # fmt: skip
+                     country == row["country"], row=c, field="country")  # fmt: skip
             region = v.region(c) if c in v.clusters.index else _ABSENT
-            self.add(f"table_a.{slug}.region", "Table A", f"{c}: region", row["region"], region, region == row["region"])
+            self.add(f"table_a.{slug}.region", "Table A", f"{c}: region", row["region"], region, region == row["region"],
+                     row=c, field="region")
 
     # Tables 3, 5, 6 -------------------------------------------------------------------
     def top_tables(self) -> None:
@@ -804,8 +944,9 @@ class _Tables:
                 self.add(f"table_{n}.{_slug(c)}", section, f"{c}: {dim.replace('_', ' ')} rank label",
                          row["rank_label"], got, got == row["rank_label"],
                          choice=differs and got == table_a_label,
-                         note="Table A gives " + str(table_a_label) + " (the paper contradicts itself: see its inconsistencies in the fidelity chapter)"
-                         if differs else "")  # fmt: skip
+                         note=f"A tie: the paper's own Table A ranks {c} {table_a_label}, sharing the place; "
+                         f"Table {n} breaks the tie and prints {row['rank_label']}. The run follows Table A."
+                         if differs else "", row=c, field="rank_label")  # fmt: skip
 
     # Table 2 --------------------------------------------------------------------------
     def table_2(self) -> None:
@@ -822,7 +963,7 @@ class _Tables:
             slug = _slug(c)
             got = str(v.ranking.loc[c, "overall_label"]) if c in v.ranking.index else _ABSENT
             self.add(f"table_2.{slug}.rank", "Table 2", f"{c}: overall rank", row["overall_label"], got,
-                     got == row["overall_label"])  # fmt: skip
+                     got == row["overall_label"], row=c, field="overall_label")  # fmt: skip
             for kind in ("industry", "research"):
                 # an absent cluster has no members, so no collaborators (an empty list)
                 names = list(derived.top_collaborators(v.result, v.engine_name.get(c, c), kind, n=3)["name"])
@@ -830,7 +971,7 @@ class _Tables:
                     want = row[f"{kind}_{k}"]
                     have = names[k - 1] if len(names) >= k else _ABSENT
                     self.add(f"table_2.{slug}.{kind}_{k}", "Table 2", f"{c}: top {kind} collaborator no. {k}",
-                             want, have, self.same(want, have))  # fmt: skip
+                             want, have, self.same(want, have), row=c, field=f"{kind}_{k}")  # fmt: skip
 
     # Table 4 --------------------------------------------------------------------------
     def table_4(self) -> None:
@@ -845,13 +986,13 @@ class _Tables:
             pos = int(row["position"])
             have = order[pos - 1] if len(order) >= pos else _ABSENT
             self.add(f"table_4.position_{pos}", "Table 4", f"cluster no. {pos} by industry collaborations per USD tn GDP",
-                     row["cluster"], have, have == row["cluster"])  # fmt: skip
+                     row["cluster"], have, have == row["cluster"], row=row["cluster"], field="position")  # fmt: skip
             c = row["cluster"]
             for kind, col in (("industry", "top_industry_collaborator"), ("research", "top_research_collaborator")):
                 names = list(derived.top_collaborators(v.result, v.engine_name.get(c, c), kind, n=1)["name"])
                 got = names[0] if names else _ABSENT
                 self.add(f"table_4.{_slug(c)}.{kind}", "Table 4", f"{c}: top {kind} collaborator", row[col], got,
-                         self.same(row[col], got))  # fmt: skip
+                         self.same(row[col], got), row=c, field=col)  # fmt: skip
 
     # Tables 7 and 8 -------------------------------------------------------------------
     def quasi_tables(self) -> None:
@@ -864,13 +1005,15 @@ class _Tables:
             slug = _slug(q)
             found = q in v.quasi.index
             tier = str(int(v.quasi.loc[q, "tier"])) if found else _ABSENT
-            self.add(f"table_7.{slug}.tier", "Table 7", f"{q}: a Tier 1 quasi-cluster", "1", tier, tier == "1")
+            self.add(f"table_7.{slug}.tier", "Table 7", f"{q}: a Tier 1 quasi-cluster", "1", tier, tier == "1", row=q,
+                     field="tier")
             region = str(v.quasi.loc[q, "region"]) if found else _ABSENT
-            self.add(f"table_7.{slug}.region", "Table 7", f"{q}: region", row["region"], region, region == row["region"])
+            self.add(f"table_7.{slug}.region", "Table 7", f"{q}: region", row["region"], region, region == row["region"],
+                     row=q, field="region")
             members = v.members(q, "quasi_cluster") if found else v.institutions.iloc[0:0]
             startup_in = bool((members["canon"] == v.canon(row["startup"])).any())
             self.add(f"table_7.{slug}.startup", "Table 7", f"{q}: hosts the startup {row['startup']}", row["startup"],
-                     row["startup"] if startup_in else f"not a member of {q}", startup_in)  # fmt: skip
+                     row["startup"] if startup_in else f"not a member of {q}", startup_in, row=q, field="startup")  # fmt: skip
             try:
                 startup = v.institution(row["startup"])
                 parent_id = startup["spinout_of"]
@@ -881,11 +1024,14 @@ class _Tables:
             except MetricError:
                 origin = origin_type = _ABSENT
             self.add(f"table_7.{slug}.origin", "Table 7", f"{q}: institution of origin of {row['startup']}",
-                     row["origin_institution"], origin, self.same(row["origin_institution"], origin))  # fmt: skip
+                     row["origin_institution"], origin, self.same(row["origin_institution"], origin), row=q,
+                     field="origin_institution")  # fmt: skip
             wuhan = row["origin_type"] == "University spinout" and origin_type == "Research spinout" and q == "Wuhan"
             self.add(f"table_7.{slug}.origin_type", "Table 7", f"{q}: type of origin", row["origin_type"], origin_type,
                      origin_type == row["origin_type"], choice=wuhan,
-                     note="the paper contradicts itself here: see its inconsistencies in the fidelity chapter" if q == "Wuhan" else "")  # fmt: skip
+                     note="The paper calls CAS Cold Atom a university spinout, but its parent, the Chinese Academy "
+                     "of Sciences, is a research institute: a research spinout." if q == "Wuhan" else "",
+                     row=q, field="origin_type")  # fmt: skip
         tier1 = set(t7["quasi_cluster"])
         for _, row in t8.iterrows():
             q = row["quasi_cluster"]
@@ -895,13 +1041,16 @@ class _Tables:
             also1 = bool(row["also_tier1"]) or q in tier1
             self.add(f"table_8.{slug}.tier", "Table 8", f"{q}: a Tier 2 quasi-cluster", "2", tier, tier == "2",
                      choice=also1 and tier == "1",
-                     note="also in Table 7: counted once, as Tier 1 (the paper lists it in both tiers)" if also1 else "")  # fmt: skip
+                     note=f"{q} is listed in both tiers: in Table 7 as Tier 1 and here. Tiers exclude each other, "
+                     "so it is counted once, as Tier 1." if also1 else "", row=q, field="tier")  # fmt: skip
             region = str(v.quasi.loc[q, "region"]) if found else _ABSENT
             contract = row["contract_region"]
             self.add(f"table_8.{slug}.region", "Table 8", f"{q}: region", row["region"], region, region == row["region"],
                      choice=contract != row["region"] and region == contract,
-                     note="the method's country rule gives " + contract + " (the paper contradicts itself: see its inconsistencies in the fidelity chapter)"
-                     if contract != row["region"] else "")  # fmt: skip
+                     note=f"The paper prints {row['region']}; the method's regions put {country_name(row['country_iso2'])} "
+                     f"in {'the ' if contract == 'Rest of the World' else ''}{contract}, as the paper's own Table A does for "
+                     "Geneva\u2013Bern."
+                     if contract != row["region"] else "", row=q, field="region")  # fmt: skip
         listed = tier1 | set(t8["quasi_cluster"])
         extra = sorted(set(v.quasi.index) - listed)
         self.add("table_7_8.no_extra", "Tables 7 and 8", "no quasi-cluster beyond those of Tables 7 and 8",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,9 @@ __all__ = [
     "alias_map",
     "in_interval",
     "rank_of_label",
+    "Reading",
+    "READINGS",
+    "reading_interval",
 ]
 
 #: The default folder of the published numbers: ``<repository>/data/published``.
@@ -201,6 +205,77 @@ class StatedNumber:
     def interval(self) -> str:
         """The tolerance as text, e.g. ``[28.5, 29.5)``."""
         return f"{self.bounds[:1]}{_fmt(self.tol_low)}, {_fmt(self.tol_high)}{self.bounds[1:]}"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How one kind of wording is read: its words, what it means in plain words, and the
+    interval of values it allows for a stated value ``v`` printed to precision ``p`` (the unit
+    of its last significant digit: 1 million for "418 million", 10 million for "750 million")."""
+
+    words: str
+    meaning: str
+    interval: Callable[[float, float], tuple[float, float, str]]
+
+
+def _p(p: float) -> float:
+    if math.isnan(p):
+        raise ValueError("this wording needs the precision of the printed figure")
+    return p
+
+
+#: Every wording of ``stated_numbers.csv``, read once. A stated number's interval is the one its
+#: wording gives here; the file's ``tol_low``, ``tol_high`` and ``bounds`` are a copy the tests
+#: hold equal to it.
+READINGS: dict[str, Reading] = {
+    "count": Reading("a count", "exactly the value", lambda v, p: (v, v, "[]")),
+    "rank": Reading("a rank or position", "exactly the value", lambda v, p: (v, v, "[]")),
+    "member": Reading("is / is among", "1 if it is, 0 if not: exactly the value", lambda v, p: (v, v, "[]")),
+    "exact": Reading("a rounded figure (\u201c29 per cent\u201d, \u201cUSD 6.2 billion\u201d)",
+                     "any value that rounds to it: from v \u2212 p/2 up to below v + p/2",
+                     lambda v, p: (v - _p(p) / 2, v + _p(p) / 2, "[)")),
+    "exact_pm1": Reading("a table's whole number", "within 1 of the printed value", lambda v, p: (v - 1, v + 1, "[]")),
+    "about": Reading("\u201cabout\u201d, \u201caround\u201d", "within one unit of the last printed digit either way",
+                     lambda v, p: (v - _p(p), v + _p(p), "[]")),
+    "over_figure": Reading("\u201cover\u201d, \u201cmore than\u201d, \u201cexceeding\u201d a figure (\u201cover USD 418 million\u201d)",
+                           "the figure is the value cut to its last printed digit: from v up to below v + p "
+                           "(over USD 418 million: 418 to below 419 million)",
+                           lambda v, p: (v, v + _p(p), "[)")),
+    "above": Reading("\u201cabove\u201d, \u201cmore than\u201d a threshold (\u201cover half\u201d, \u201cabove 0.95\u201d, "
+                     "\u201cmore than two and a half times\u201d)",
+                     "at least the threshold, no upper bound: a fraction or a bound, not a rounded figure",
+                     lambda v, p: (v, math.inf, "[)")),
+    "at_least": Reading("\u201cat least\u201d, a predominance", "at least the value", lambda v, p: (v, math.inf, "[)")),
+    "multiple": Reading("\u201cmultiple\u201d", "2 or more", lambda v, p: (v, math.inf, "[)")),
+    "half_or_more": Reading("\u201chalf or more\u201d", "0.5 or more", lambda v, p: (v, math.inf, "[)")),
+    "below": Reading("\u201cbelow\u201d, \u201cp < 0.001\u201d", "strictly below the value", lambda v, p: (-math.inf, v, "()")),
+    "slightly_above": Reading("\u201cslightly more than\u201d", "from the value up to 10 per cent above it",
+                              lambda v, p: (v, v + v / 10, "[)")),
+    "nearly": Reading("\u201cnearly\u201d, \u201calmost\u201d", "below the value, by at most 15 per cent of it",
+                      lambda v, p: (0.85 * v, v, "[)")),
+    "just_under": Reading("\u201cjust under 1\u201d (a ratio of small counts)",
+                          "from 0.8 up to below 1: with 5 research institutions, 4 spinouts (0.8) is the "
+                          "largest ratio under 1", lambda v, p: (0.8 * v, v, "[)")),
+    "range": Reading("a range of rounded figures (\u201c2\u20133 per cent\u201d)",
+                     "from the lower figure rounded down to the upper rounded up: v is the middle of a range one "
+                     "unit wide", lambda v, p: (v - _p(p), v + _p(p), "[)")),
+    "range_count": Reading("\u201ctwo or three\u201d", "either count: v is the middle of two consecutive counts",
+                           lambda v, p: (v - 0.5, v + 0.5, "[]")),
+    "comparable": Reading("\u201ccomparable to\u201d (a ratio)",
+                          "the smaller at least three quarters of the larger: a ratio from 0.75 to 4/3",
+                          lambda v, p: (0.75 * v, v / 0.75, "[]")),
+    "matching": Reading("\u201cmatching\u201d (a ratio)", "within 10 per cent either way", lambda v, p: (0.9 * v, 1.1 * v, "[]")),
+    "wide_margin": Reading("\u201cby a wide margin\u201d (leader \u00f7 runner-up)",
+                           "at least 1.25, as Table 4's 1,821 \u00f7 1,334 = 1.37, which the paper calls a wide margin",
+                           lambda v, p: (v, math.inf, "[)")),
+    "most": Reading("\u201cmost\u201d (a share)", "more than half", lambda v, p: (v, 1.0, "(]")),
+}
+
+
+def reading_interval(wording: str, value: float, precision: float = math.nan) -> tuple[float, float, str]:
+    """The interval (low, high, bounds) that ``wording`` allows for a ``value`` printed to
+    ``precision`` (:data:`READINGS`). Raises ``KeyError`` for a wording without a reading."""
+    return READINGS[wording].interval(float(value), float(precision))
 
 
 def _fmt(x: float) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from .display import VERDICT_WORDS
+
 __all__ = [
     "Finding",
     "Findings",
@@ -39,8 +41,8 @@ class Finding:
     """One claim of the paper beside the run's answer.
 
     ``title`` is a short headline, ``paper`` what the paper says (plain words), ``run``
-    what this run shows, ``holds`` whether the run bears the paper out (``None`` when the
-    claim is not one the data can test).
+    what this run shows, ``holds`` whether the run agrees with the paper (shown as the book's
+    verdict, "agrees" or "differs"; ``None`` when the claim is not one the data can test).
     """
 
     title: str
@@ -60,10 +62,9 @@ class Findings:
         out = [f'<ol class="{html.escape(self.css)}">']
         for f in self.items:
             mark = ""
-            if f.holds is True:
-                mark = '<span class="qc-verdict qc-verdict-yes">borne out</span> '
-            elif f.holds is False:
-                mark = '<span class="qc-verdict qc-verdict-no">not borne out</span> '
+            if f.holds is not None:  # the book's one agreement scheme (display.VERDICT_WORDS)
+                key = "agrees" if f.holds else "differs"
+                mark = f'<span class="qc-verdict qc-verdict-{key}">{VERDICT_WORDS[key]}</span> '
             out.append(
                 "<li>"
                 f'<p class="qc-finding-title"><strong>{html.escape(f.title)}</strong></p>'
