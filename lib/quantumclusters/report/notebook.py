@@ -102,13 +102,18 @@ def load_database(data_dir: str | Path | None = None) -> Any:
 
 @functools.lru_cache(maxsize=16)
 def _run(path: str, cutoff: str, draws: int, seed: int, params: Any) -> Any:
+    """The run, read from the build's store when another process computed it already
+    (:mod:`quantumclusters.report.runstore`), else computed and stored."""
     from quantumclusters import pipeline
+    from quantumclusters.report import runstore
 
-    db = _load_database(path)
-    kwargs: dict[str, Any] = {"draws": draws, "seed": seed}
-    if params is not None:
-        kwargs["params"] = params
-    return pipeline.run(db, cutoff, **kwargs)
+    def compute() -> Any:
+        kwargs: dict[str, Any] = {"draws": draws, "seed": seed}
+        if params is not None:
+            kwargs["params"] = params
+        return pipeline.run(_load_database(path), cutoff, **kwargs)
+
+    return runstore.load_or_run(path, cutoff, draws, seed, params, compute)
 
 
 def load(
@@ -118,8 +123,9 @@ def load(
     seed: int = DEFAULT_SEED,
     params: Any = None,
 ) -> Any:
-    """Run the engine on ``data_dir`` at ``cutoff`` (cached per kernel) and return the
-    :class:`~quantumclusters.pipeline.Result`.
+    """Run the engine on ``data_dir`` at ``cutoff`` and return the
+    :class:`~quantumclusters.pipeline.Result` (cached per kernel, and stored on disk for the
+    whole build: the first chapter computes it, the others read it).
 
     ``data_dir=None`` is the bundled database; a relative path is relative to the
     repository root. ``params`` is a :class:`quantumclusters.detection.Params` (``None``:
