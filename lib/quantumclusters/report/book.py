@@ -49,6 +49,7 @@ from typing import Any, Sequence
 
 from .. import paths
 from ..schema import DEFAULT_DRAWS, DEFAULT_SEED
+from . import profilebuild
 
 __all__ = [
     "DEFAULT_PARAMETERS",
@@ -355,6 +356,30 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
 
 
+def _from_cache(nb: Any, out_path: Path, key: str, params: dict[str, Any], stem: str) -> ChapterOutcome | None:
+    """The executed notebook at ``out_path`` when its key is ``key``: unchanged, or with the
+    Markdown of ``nb`` spliced in (written back); None when it must be executed."""
+    import nbformat
+
+    if not out_path.is_file():
+        return None
+    try:
+        cached = nbformat.read(out_path, as_version=4)
+    except Exception:
+        return None
+    if cached.metadata.get(META_KEY, {}).get("cache_key") != key:
+        return None
+    try:
+        spliced = normalise_notebook(splice_markdown(nb, cached), key=key, params=params, chapter=stem)
+    except ValueError:
+        return None
+    text = _dumps(spliced)
+    if out_path.read_text(encoding="utf-8") == text:
+        return ChapterOutcome(stem, "unchanged")
+    out_path.write_text(text, encoding="utf-8")
+    return ChapterOutcome(stem, "spliced")
+
+
 def run_chapter(
     src: Path,
     book_dir: Path,
@@ -385,22 +410,11 @@ def run_chapter(
         )
     key = cache_key(nb, params, fingerprint)
 
-    if not force and out_path.is_file():
-        try:
-            cached = nbformat.read(out_path, as_version=4)
-        except Exception:
-            cached = None
-        if cached is not None and cached.metadata.get(META_KEY, {}).get("cache_key") == key:
-            try:
-                spliced = normalise_notebook(splice_markdown(nb, cached), key=key, params=params, chapter=stem)
-            except ValueError:
-                spliced = None
-            if spliced is not None:
-                text = _dumps(spliced)
-                if out_path.read_text(encoding="utf-8") == text:
-                    return ChapterOutcome(stem, "unchanged", time.perf_counter() - t0)
-                out_path.write_text(text, encoding="utf-8")
-                return ChapterOutcome(stem, "spliced", time.perf_counter() - t0)
+    if not force:
+        hit = _from_cache(nb, out_path, key, params, stem)
+        if hit is not None:
+            hit.seconds = time.perf_counter() - t0
+            return hit
 
     if not execute:
         return None
@@ -611,6 +625,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-execute every chapter, ignoring the cache")
     p.add_argument("--render-only", action="store_true", help="execute nothing: render the executed notebooks of book/ (with --out-dir: a copy of them)")
     p.add_argument("--chapters-dir", metavar="DIR", help=argparse.SUPPRESS)  # tests: other chapter sources
+    p.add_argument("--no-profiles", action="store_true", help="skip the cluster profiles (one page per cluster)")
     p.add_argument("--incremental", action="store_true", help="let Sphinx rebuild changed pages only (no --all)")
     return p
 
@@ -673,6 +688,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 shutil.copy2(committed, target)
             elif not target.is_file() and not args.render_only:
                 _write_placeholder(target, p.stem)
+    if separate and args.render_only and (paths.book_dir() / profilebuild.FOLDER).is_dir():
+        shutil.copytree(paths.book_dir() / profilebuild.FOLDER, book_dir / profilebuild.FOLDER, dirs_exist_ok=True)
     if args.render_only:
         chosen = []
     elif not separate and not args.no_html:
@@ -698,33 +715,64 @@ def main(argv: Sequence[str] | None = None) -> int:
                 outcomes.append(hit)
                 schedule.remove(p)
     jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in schedule]
-    bar = tqdm(total=len(jobs), desc="chapters", unit="chapter", file=sys.stderr, dynamic_ncols=True, disable=not jobs)
-    n_workers = max(1, min(args.jobs, len(jobs)))
+    # the cluster profiles: one page per cluster from one template, cached like the chapters
+    profile_batches: list[list[Any]] = []
+    template = profilebuild.template_path(chapters_dir) if not args.render_only else None
+    profiles_missing = not any((book_dir / profilebuild.FOLDER).glob("*.ipynb"))
+    if template is not None and not args.no_profiles and (not args.chapter or profiles_missing):
+        from . import runstore
+
+        run = runstore.load_or_run(
+            data_path, str(params.get("cutoff", DEFAULT_PARAMETERS["cutoff"])),
+            int(params.get("draws", DEFAULT_DRAWS)), int(params.get("seed", DEFAULT_SEED)), None,
+        )
+        profile_jobs, served = profilebuild.plan_profiles(run, template, book_dir, params, fingerprint, args.force)
+        outcomes += served
+        profile_batches = profilebuild.batches(profile_jobs)
+    tasks: list[tuple[str, Any, int]] = [(Path(j[0]).stem, j, 1) for j in jobs]
+    tasks += [(f"profiles ({len(b)})", b, len(b)) for b in profile_batches]
+    total = sum(n for _, _, n in tasks)
+    bar = tqdm(total=total, desc="chapters", unit="page", file=sys.stderr, dynamic_ncols=True, disable=not tasks)
+
+    def run_task(task: tuple[str, Any, int], in_process: bool) -> list[ChapterOutcome]:
+        name, job, _n = task
+        if name.startswith("profiles"):
+            return profilebuild.run_batch_subprocess(job, params)
+        return [_run_chapter_job(job) if in_process else _run_chapter_subprocess(job)]
+
+    n_workers = max(1, min(args.jobs, len(tasks)))
     if n_workers == 1:
-        for job in jobs:
-            bar.set_postfix_str(Path(job[0]).stem)
-            outcomes.append(_run_chapter_job(job))
-            bar.update(1)
+        for task in tasks:
+            bar.set_postfix_str(task[0])
+            outcomes += run_task(task, True)
+            bar.update(task[2])
     else:
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            futures = {pool.submit(_run_chapter_subprocess, job): Path(job[0]).stem for job in jobs}
+            futures = {pool.submit(run_task, task, False): task for task in tasks}
             for fut in as_completed(futures):
-                outcomes.append(fut.result())
-                bar.set_postfix_str(futures[fut])
-                bar.update(1)
+                outcomes += fut.result()
+                bar.set_postfix_str(futures[fut][0])
+                bar.update(futures[fut][2])
     bar.close()
     order = {p.stem: i for i, p in enumerate(chosen)}
-    outcomes.sort(key=lambda o: order[o.chapter])
-    executed_times = {o.chapter: round(o.seconds, 1) for o in outcomes if o.status == "executed"}
+    outcomes.sort(key=lambda o: (order.get(o.chapter, len(order)), o.chapter))
+    executed_times = {o.chapter: round(o.seconds, 1) for o in outcomes
+                      if o.status == "executed" and "/" not in o.chapter}
     if executed_times:
         try:
             timings_file.parent.mkdir(parents=True, exist_ok=True)
             timings_file.write_text(json.dumps({**timings, **executed_times}, indent=1, sort_keys=True), encoding="utf-8")
         except OSError:
             pass
+    profile_counts: dict[str, int] = {}
     for o in outcomes:
-        if o.status != "failed":
+        if o.status != "failed" and "/" in o.chapter:  # one line for all the profiles
+            profile_counts[o.status] = profile_counts.get(o.status, 0) + 1
+        elif o.status != "failed":
             print(f"  {o.chapter}: {o.status} ({o.seconds:.1f} s)", file=sys.stderr)
+    if profile_counts:
+        print("  cluster profiles: " + ", ".join(f"{k} {v}" for k, v in sorted(profile_counts.items())),
+              file=sys.stderr)
         for i in o.stderr_cells:
             print(f"  warning: {o.chapter} cell {i} wrote to stderr (nbval compares it)", file=sys.stderr)
     failures = [o.failure for o in outcomes if o.failure is not None]
