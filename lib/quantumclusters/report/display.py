@@ -129,6 +129,13 @@ def _anchor(number: int | str | None) -> str:
     return f' id="table-{slug}"'
 
 
+def _linked(text: str, href: str | None) -> str:
+    """``text`` (escaped here) as a link to ``href`` when there is one."""
+    if not href:
+        return html.escape(text)
+    return f'<a href="{html.escape(href, quote=True)}">{html.escape(text)}</a>'
+
+
 def _use_index(df: pd.DataFrame) -> bool:
     return not isinstance(df.index, pd.RangeIndex) or df.index.name is not None
 
@@ -142,6 +149,7 @@ class Table:
     csv_name: str
     number: int | str | None = None
     formats: Mapping[str, Formatter] = field(default_factory=dict)
+    links: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)  # column -> value -> link
 
     def to_html(self) -> str:
         df = self.df
@@ -157,7 +165,8 @@ class Table:
             cells = []
             for col, value in zip(cols, row):
                 cls = ' class="qc-num"' if _is_number(value) else ""
-                cells.append(f"<td{cls}>{html.escape(format_value(value, self.formats.get(col)))}</td>")
+                href = self.links.get(col, {}).get(value) if col in self.links and not _is_missing(value) else None
+                cells.append(f"<td{cls}>{_linked(format_value(value, self.formats.get(col)), href)}</td>")
             out.append("<tr>" + "".join(cells) + "</tr>")
         out.append("</tbody></table>")
         out.append(f'<p class="qc-table-foot">{_csv_link(df, self.csv_name, index)}</p>')
@@ -180,14 +189,16 @@ def table(
     csv_name: str,
     number: int | str | None = None,
     formats: Mapping[str, Formatter] | None = None,
+    links: Mapping[str, Mapping[Any, str]] | None = None,
 ) -> Table:
     """Show ``df`` as a real HTML table captioned "Table ``number``: ``caption``".
 
     ``formats`` maps a column to a format string (``"{:.1%}"``) or a function; other
     cells use :func:`format_value`. The index is shown when it is named or not a plain
-    range. The CSV download holds the unformatted values.
+    range. The CSV download holds the unformatted values. ``links`` maps a column to
+    ``{value: link}``: those cells become links (for example to the cluster profiles).
     """
-    return Table(df, caption, csv_name, number, dict(formats or {}))
+    return Table(df, caption, csv_name, number, dict(formats or {}), dict(links or {}))
 
 
 # --------------------------------------------------------------------------- compare
@@ -237,6 +248,7 @@ class Comparison:
     total: int
     number: int | str | None = None
     formats: Mapping[str, Formatter] = field(default_factory=dict)
+    links: Mapping[Any, str] = field(default_factory=dict)  # key value -> link
 
     @property
     def disagreements(self) -> pd.DataFrame:
@@ -260,7 +272,7 @@ class Comparison:
         out.append("</tr></thead><tbody>")
         for _, row in f.iterrows():
             extra = bool(row["_extra"])
-            cells = [f'<th scope="row">{html.escape(format_value(row[self.key]))}</th>']
+            cells = [f'<th scope="row">{_linked(format_value(row[self.key]), self.links.get(row[self.key]))}</th>']
             for c in self.columns:
                 fmt = self.formats.get(c)
                 ok = row[f"{c}_agree"]
@@ -309,6 +321,7 @@ def compare(
     number: int | str | None = None,
     formats: Mapping[str, Formatter] | None = None,
     extra_rows: bool = True,
+    links: Mapping[Any, str] | None = None,
 ) -> Comparison:
     """Published values beside recomputed ones, row by row on ``key``.
 
@@ -350,4 +363,5 @@ def compare(
             rows.append(row)
     order = [key] + [f"{c}_{s}" for c in columns for s in ("paper", "recomputed", "agree")] + ["_extra"]
     frame = pd.DataFrame(rows, columns=order)
-    return Comparison(frame, key, columns, caption, csv_name, agree, total, number, dict(formats or {}))
+    return Comparison(frame, key, columns, caption, csv_name, agree, total, number, dict(formats or {}),
+                      dict(links or {}))

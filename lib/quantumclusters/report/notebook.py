@@ -566,11 +566,13 @@ def compare(
     csv_name: str,
     tolerance: dict[str, float] | float | None = None,
     formats: dict[str, Any] | None = None,
+    links: dict[Any, str] | None = None,
 ) -> Any:
     """:func:`quantumclusters.report.display.compare` with readable headings.
 
     ``key`` is ``(column, heading)``; ``columns`` maps a column (present in both frames) to
-    its heading; ``tolerance`` and ``formats`` are keyed by column.
+    its heading; ``tolerance`` and ``formats`` are keyed by column; ``links`` maps a key
+    value to a link (e.g. :func:`profile_links`).
     """
     from quantumclusters.report import display
 
@@ -582,7 +584,21 @@ def compare(
         tol = {names[k]: v for k, v in tolerance.items()}
     fmts = {names[k]: v for k, v in (formats or {}).items()}
     return display.compare(rec, pub, key=key[1], columns=list(columns.values()), caption=caption,
-                           csv_name=csv_name, tolerance=tol, formats=fmts)
+                           csv_name=csv_name, tolerance=tol, formats=fmts, links=links)
+
+
+def profile_links(result: Any) -> dict[str, str]:
+    """``cluster -> link`` to every cluster's profile page, from a chapter page."""
+    from quantumclusters.report.profiles import profile_links as _links
+
+    return _links(result)
+
+
+def quasi_links(result: Any) -> dict[str, str]:
+    """``quasi-cluster -> link`` to its entry on the quasi-cluster page, from a chapter page."""
+    from quantumclusters.report.profiles import quasi_href
+
+    return {str(q): quasi_href(result, q) for q in result.quasi_clusters["quasi_cluster"]}
 
 
 def in_view(frame: pd.DataFrame, view: Any) -> pd.DataFrame:

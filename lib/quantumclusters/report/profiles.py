@@ -82,7 +82,7 @@ TYPE_COLOURS: dict[str, str] = {
     "research_institute": "#4f86c6",
     "government": "#8c96a0",
     "startup": "#f07f1a",
-    "corporate": "#9a3412",
+    "corporate": "#2e7d32",
 }
 
 
@@ -93,7 +93,8 @@ def slugify(name: Any) -> str:
     """A safe page address for ``name``: ASCII letters and digits joined by ``-``, lower
     case, at most 60 characters. A name with no ASCII letter or digit (``本源量子``) gets
     ``n-`` and a short hash of the name, so it is stable and never empty."""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii").lower()
+    spaced = "".join(ch if ch.isalnum() else " " for ch in str(name))  # dashes, slashes, tags: separators
+    text = unicodedata.normalize("NFKD", spaced).encode("ascii", "ignore").decode("ascii").lower()
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:_MAX_SLUG].strip("-")
     if not slug:
         slug = "n-" + hashlib.sha256(str(name).encode("utf-8")).hexdigest()[:8]
@@ -155,6 +156,11 @@ def members_of(result: Any, group: str, status: str = "cluster") -> pd.DataFrame
     ids = a.loc[(a["status"] == status) & (a["group"].astype(str) == str(group)), "institution_id"]
     inst = result.db.institutions
     return inst[inst["institution_id"].isin(set(ids))].sort_values("institution_id", kind="stable")
+
+
+def _lower_first(text: str) -> str:
+    """``Total funding`` -> ``total funding``; ``GDP`` and other all-capital words stay."""
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 def _ordinal(n: int) -> str:
@@ -394,7 +400,7 @@ def _gap_sentence(row: pd.Series, params: Any) -> str:
     if not lacks:
         return ("It meets the cluster thresholds on density and funding taken one by one; it stays a "
                 "quasi-cluster because the two are not met by the same group of institutions.")
-    return "To become a cluster it lacks " + "; and ".join(lacks) + "."
+    return "It lacks " + "; and ".join(lacks) + "."
 
 
 def quasi_region_entries(result: Any, region: str) -> Html:
@@ -414,8 +420,8 @@ def quasi_region_entries(result: Any, region: str) -> Html:
             "<dl>"
             f"<dt>Members</dt><dd>{r['institutions']}: {html.escape(r['members'])}</dd>"
             f"<dt>Collaborations</dt><dd>{r['collaborations']:,}</dd>"
-            f"<dt>Largest startup by disclosed funding</dt><dd>{startup}</dd>"
-            f"<dt>Gap to a cluster</dt><dd>{html.escape(_gap_sentence(r, result.params))}</dd>"
+            f"<dt>Best-funded startup</dt><dd>{startup}</dd>"
+            f"<dt>To be a cluster</dt><dd>{html.escape(_gap_sentence(r, result.params))}</dd>"
             "</dl></section>"
         )
     out.append("</div>")
@@ -488,51 +494,47 @@ def member_map(result: Any, cluster: str) -> Figure:
     )
 
 
-def funding_by_year_figure(result: Any, cluster: str) -> Figure:
-    """Bars: the cluster's members' funding (every kind) per year."""
+def money_and_members_figure(result: Any, cluster: str) -> Figure:
+    """Two small charts side by side: the members' funding (every kind) per year, and the
+    members by type."""
+    from matplotlib.ticker import MaxNLocator
+
     from . import figures, plots
 
     m = members_of(result, cluster)
     f = result.db.funding
     f = f[f["institution_id"].isin(set(m["institution_id"]))]
-    years = pd.to_datetime(f["date"]).dt.year
-    per_year = f.groupby(years)["amount_usd"].sum().sort_index()
-    fig = plots.new_figure((6.4, 3.0))
-    ax = fig.add_subplot(1, 1, 1)
+    per_year = f.groupby(pd.to_datetime(f["date"]).dt.year)["amount_usd"].sum().sort_index()
+    fig = plots.new_figure((8.6, 3.0))
+    ax, bx = fig.subplots(1, 2, width_ratios=[1.25, 1.0])
     if len(per_year):
         first, last = int(per_year.index.min()), int(per_year.index.max())
         per_year = per_year.reindex(range(first, last + 1), fill_value=0.0)
         ax.bar(per_year.index.astype(int), per_year.to_numpy() / 1e6, color=plots.BLUE, width=0.75)
         ax.set_ylabel("USD million")
-        ax.xaxis.set_major_locator(__import__("matplotlib.ticker", fromlist=["MaxNLocator"]).MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+        ax.set_xlim(first - 0.6, last + 0.6)
     else:
         plots._empty(ax, "no funding recorded")
     ax.set_title("Funding of the members by year")
-    return figures.draws_on(fig, "institutions", "funding",
-                            alt=f"Bar chart of the funding of the members of {cluster} by year.")
 
-
-def members_by_type_figure(result: Any, cluster: str) -> Figure:
-    """Horizontal bars: the cluster's members by type."""
-    from . import figures, plots
-
-    m = members_of(result, cluster)
     counts = m["type"].value_counts()
-    labels = [many.capitalize() for _, (_, many) in TYPE_WORDS.items()]
+    labels = ["Universities", "Research institutes", "Government", "Startups", "Corporates"]
     values = [int(counts.get(t, 0)) for t in TYPE_WORDS]
-    fig = plots.new_figure((6.4, 2.6))
-    ax = fig.add_subplot(1, 1, 1)
     y = np.arange(len(values))[::-1]
-    ax.barh(y, values, color=[TYPE_COLOURS[t] for t in TYPE_WORDS], height=0.65)
-    ax.set_yticks(y, labels)
-    ax.tick_params(axis="y", length=0)
+    bx.barh(y, values, color=[TYPE_COLOURS[t] for t in TYPE_WORDS], height=0.65)
+    bx.set_yticks(y, labels)
+    bx.tick_params(axis="y", length=0)
     top = max(values) if values and max(values) > 0 else 1
     for yi, v in zip(y, values):
-        ax.text(v + top * 0.01, yi, f"{v}", va="center", ha="left", fontsize=9)
-    ax.set_xlim(0, top * 1.15)
-    ax.set_xlabel("institutions")
-    ax.set_title("Members by type")
-    return figures.draws_on(fig, "institutions", alt=f"Bar chart of the members of {cluster} by type.")
+        bx.text(v + top * 0.02, yi, f"{v}", va="center", ha="left", fontsize=9)
+    bx.set_xlim(0, top * 1.2)
+    bx.set_title("Members by type")
+    fig.supxlabel(" ", fontsize=12)  # room for the disclosure mark under the axes
+    return figures.draws_on(
+        fig, "institutions", "funding",
+        alt=f"Two bar charts: the funding of the members of {cluster} by year, and its members by type.",
+    )
 
 
 # --------------------------------------------------------------------------- the page
@@ -567,8 +569,7 @@ class ClusterProfile:
     uncertainty: str  # Markdown
     partners: Html
     members: Any  # a display table
-    funding: Figure
-    types: Figure
+    money: Figure  # funding by year and members by type
     nearby: Html
 
 
@@ -639,7 +640,7 @@ def cluster_profile(result: Any, cluster: str) -> ClusterProfile:
     strong, weak = strengths_and_weaknesses(result, cluster)
 
     def named(inds: list[str]) -> str:
-        bits = [f"{INDICATOR_NAMES[i].lower()} ({_ordinal(int(ranks.at[cluster, i]))})" for i in inds]
+        bits = [f"{_lower_first(INDICATOR_NAMES[i])} ({_ordinal(int(ranks.at[cluster, i]))})" for i in inds]
         return bits[0] if len(bits) == 1 else ", ".join(bits[:-1]) + " and " + bits[-1]
 
     s_text = (f"**Strengths** (where it ranks in the best third): {esc(named(strong))}." if strong else
@@ -667,7 +668,7 @@ def cluster_profile(result: Any, cluster: str) -> ClusterProfile:
     links = profile_links(result, prefix="")
     partners = partner_clusters(result, cluster)
     if len(partners):
-        items = [(str(p), links.get(str(p)), f": {int(k):,} collaborations") for p, k in
+        items = [(str(p), links.get(str(p)), f": {int(k):,} collaboration{'' if int(k) == 1 else 's'}") for p, k in
                  zip(partners["cluster"], partners["collaborations"])]
         partners_html = Html('<div class="qc-partners">' + _link_list(items) + "</div>")
     else:
@@ -692,7 +693,7 @@ def cluster_profile(result: Any, cluster: str) -> ClusterProfile:
     return ClusterProfile(
         cluster=cluster, intro=intro, map=member_map(result, cluster), ranks=ranks_table, indicators=ind_table,
         strengths=strengths, uncertainty=uncertainty, partners=partners_html, members=members_table,
-        funding=funding_by_year_figure(result, cluster), types=members_by_type_figure(result, cluster),
+        money=money_and_members_figure(result, cluster),
         nearby=nearby,
     )
 
