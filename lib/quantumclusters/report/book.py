@@ -623,9 +623,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-html", action="store_true", help="run the chapters only, skip jupyter-book")
     p.add_argument("--jobs", type=int, default=2, metavar="N", help="chapters run in parallel (default 2)")
     p.add_argument("--force", action="store_true", help="re-execute every chapter, ignoring the cache")
-    p.add_argument("--render-only", action="store_true", help="execute nothing: render the executed notebooks of book/ (with --out-dir: a copy of them)")
+    p.add_argument("--render-only", action="store_true", help="execute no chapter: render the executed notebooks of book/ (with --out-dir: a copy of them); the cluster profiles are generated if there are none")
     p.add_argument("--chapters-dir", metavar="DIR", help=argparse.SUPPRESS)  # tests: other chapter sources
-    p.add_argument("--no-profiles", action="store_true", help="skip the cluster profiles (one page per cluster)")
     p.add_argument("--incremental", action="store_true", help="let Sphinx rebuild changed pages only (no --all)")
     return p
 
@@ -698,6 +697,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = [p for p in sources if p in chosen or p in missing]
 
     fingerprint = _data_fingerprint(data_path)
+    if args.force and not args.render_only:  # the stored run of the engine is recomputed too
+        from . import runstore
+
+        runstore.forget(data_path, str(params.get("cutoff", DEFAULT_PARAMETERS["cutoff"])),
+                        int(params.get("draws", DEFAULT_DRAWS)), int(params.get("seed", DEFAULT_SEED)))
     # longest chapters first (timings of earlier runs, kept in _build/), so that two
     # parallel workers finish together
     timings_file = out_dir / "_build" / ".chapter_seconds.json"
@@ -717,9 +721,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in schedule]
     # the cluster profiles: one page per cluster from one template, cached like the chapters
     profile_batches: list[list[Any]] = []
-    template = profilebuild.template_path(chapters_dir) if not args.render_only else None
+    # (they are not committed: a render-only build or a one-chapter build generates them
+    # when there are none, so that the pages that link to them never point nowhere)
+    template = profilebuild.template_path(chapters_dir)
     profiles_missing = not any((book_dir / profilebuild.FOLDER).glob("*.ipynb"))
-    if template is not None and not args.no_profiles and (not args.chapter or profiles_missing):
+    if template is not None and (profiles_missing or not (args.chapter or args.render_only)):
         from . import runstore
 
         run = runstore.load_or_run(
@@ -771,7 +777,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif o.status != "failed":
             print(f"  {o.chapter}: {o.status} ({o.seconds:.1f} s)", file=sys.stderr)
     if profile_counts:
-        print("  cluster profiles: " + ", ".join(f"{k} {v}" for k, v in sorted(profile_counts.items())),
+        print("  cluster profiles: " + ", ".join(f"{v} {k}" for k, v in sorted(profile_counts.items())),
               file=sys.stderr)
         for i in o.stderr_cells:
             print(f"  warning: {o.chapter} cell {i} wrote to stderr (nbval compares it)", file=sys.stderr)

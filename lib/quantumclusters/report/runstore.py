@@ -41,6 +41,7 @@ __all__ = [
     "run_key",
     "stored_path",
     "load_or_run",
+    "forget",
 ]
 
 #: Environment variable naming another folder for the stored runs (tests use it).
@@ -228,3 +229,14 @@ def load_or_run(
     finally:
         if owner:
             lock.unlink(missing_ok=True)
+
+
+def forget(data_path: str | os.PathLike[str], cutoff: str, draws: int, seed: int, params: Any = None) -> bool:
+    """Remove the stored run of these inputs (``build --force`` recomputes everything);
+    True when there was one."""
+    path = stored_path(run_key(data_path, cutoff, draws, seed, params))
+    try:
+        path.unlink()
+        return True
+    except OSError:
+        return False
