@@ -25,6 +25,13 @@ is not executed again: its (possibly edited) Markdown cells are spliced into the
 notebook around the stored outputs. A prose-only edit therefore rebuilds in seconds.
 ``--force`` ignores the cache.
 
+Cluster profiles. After the chapters, the template ``chapters/profiles/cluster.md`` is
+executed once per cluster into ``book/profiles/<slug>.ipynb`` (not committed; see
+:mod:`quantumclusters.report.profilebuild`), cached by the same key, in batches that share
+one kernel each. One run of the engine serves the whole build: the first process that
+needs it computes and stores it (:mod:`quantumclusters.report.runstore`), every chapter and
+profile reads it; ``--force`` recomputes it.
+
 ``--out-dir DIR`` builds a complete, separate book in DIR (``DIR/_config.yml``,
 ``DIR/_toc.yml``, ``DIR/book/``, ``DIR/_build/html``), so tests never touch the committed
 ``book/``.

@@ -123,8 +123,8 @@ def unique_slugs(names: Iterable[Any]) -> dict[str, str]:
 
 
 def cluster_slugs(result: Any) -> dict[str, str]:
-    """The page address of every cluster of the run."""
-    return unique_slugs(result.clusters["cluster"].astype(str))
+    """The page address of every cluster of the run (every cluster has a row in the ranking)."""
+    return unique_slugs(result.ranking["cluster"].astype(str))
 
 
 def quasi_slugs(result: Any) -> dict[str, str]:
