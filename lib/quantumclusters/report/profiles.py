@@ -388,14 +388,12 @@ def _gap_sentence(row: pd.Series, params: Any) -> str:
         more = row["core_needed"] - row["densest"]
         lacks.append(
             f"density: at most {row['densest']} of its institutions lie within {params.eps_km:g} km of one of them, "
-            f"where a cluster needs {row['core_needed']} ({more} more)"
+            f"{more} fewer than a cluster needs"
         )
     if not row["funding_met"]:
         text = f"startup funding: {_musd(row['funding_missing_usd'])} more disclosed funding"
         if row["needs_second_startup"]:
             text += " and a second funded startup"
-        text += (f" (a cluster needs one startup with {_musd(params.cluster_min_single_usd)}, or "
-                 f"{params.cluster_min_funded_startups} funded startups with {_musd(params.cluster_min_combined_usd)} together)")
         lacks.append(text)
     if not lacks:
         return ("It meets the cluster thresholds on density and funding taken one by one; it stays a "
@@ -441,6 +439,35 @@ def _nice_km(span_km: float) -> float:
     return float(exp)
 
 
+def _locator(fig: Figure, ax: Any, window: tuple[float, float, float, float], coslat: float) -> None:
+    """A small map under the legend: the region around the cluster with country borders, the
+    main map's window drawn as a rectangle."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Rectangle
+
+    from . import maps, plots
+
+    lon0, lon1, lat0, lat1 = window
+    clat, clon = (lat0 + lat1) / 2, (lon0 + lon1) / 2
+    half_lat = 7.0
+    half_lon = half_lat / coslat * 1.25
+    box = (clon - half_lon, clon + half_lon, clat - half_lat, clat + half_lat)
+    inset = ax.inset_axes([1.04, 0.0, 0.5, 0.46])
+    inset.set_facecolor(maps.SEA)
+    rings = [r for r in maps.load_countries() if r[:, 0].max() >= box[0] and r[:, 0].min() <= box[1]
+             and r[:, 1].max() >= box[2] and r[:, 1].min() <= box[3]]
+    inset.add_collection(PolyCollection(rings, facecolors=maps.LAND, edgecolors=maps.BORDER, linewidths=0.5))
+    inset.add_patch(Rectangle((lon0, lat0), lon1 - lon0, lat1 - lat0, fill=False, edgecolor=plots.ORANGE, lw=1.4))
+    inset.set_xlim(box[0], box[1])
+    inset.set_ylim(box[2], box[3])
+    inset.set_aspect(1.0 / coslat)
+    inset.set_xticks([])
+    inset.set_yticks([])
+    for side in inset.spines.values():
+        side.set_visible(True)
+        side.set_color(maps.BORDER)
+
+
 def member_map(result: Any, cluster: str) -> Figure:
     """The cluster's members by type on country outlines, with a scale bar (offline)."""
     from . import figures, maps, plots
@@ -451,7 +478,7 @@ def member_map(result: Any, cluster: str) -> Figure:
     lats = np.append(m["lat"].to_numpy(dtype=float), lat_c)
     lons = np.append(m["lon"].to_numpy(dtype=float), lon_c)
     coslat = max(math.cos(math.radians(lat_c)), 0.2)
-    half_lat = max((lats.max() - lats.min()) / 2 * 1.25, 0.25)
+    half_lat = max((lats.max() - lats.min()) / 2 * 1.2, 0.15)
     half_lon = max((lons.max() - lons.min()) / 2 * 1.25, half_lat / coslat * 1.3)
     half_lat = max(half_lat, half_lon * coslat / 1.6)
     mid_lat, mid_lon = (lats.max() + lats.min()) / 2, (lons.max() + lons.min()) / 2
@@ -486,11 +513,12 @@ def member_map(result: Any, cluster: str) -> Figure:
             color=plots.INK, zorder=6)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9, title="Members by type",
               title_fontsize=9.5, alignment="left")
+    _locator(fig, ax, (lon0, lon1, lat0, lat1), coslat)
     ax.set_title(f"Where the members of {plots._short(str(cluster), 48)} are")
     return figures.draws_on(
         fig, "institutions", "areas",
-        alt=f"Map of the {len(m)} member institutions of {cluster}, coloured by type, with country borders "
-            f"and a scale bar of {bar:g} km.",
+        alt=f"Map of the {len(m)} member institutions of {cluster}, coloured by type, with a scale bar of "
+            f"{bar:g} km, and a small map of the country borders around it.",
     )
 
 
