@@ -172,3 +172,40 @@ def test_two_profiles_are_built_cached_and_spliced(tmp_path: Path, monkeypatch: 
     jobs, served = profilebuild.plan_profiles(result, edited, book_dir, params, "fp")
     assert not jobs and sorted(o.status for o in served) == ["spliced", "spliced"]
     assert "on a map" in (book_dir / "profiles" / "hefei.ipynb").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- links to the profiles
+
+
+def test_the_ranking_tables_link_every_cluster_to_its_profile() -> None:
+    from quantumclusters.report import notebook
+
+    result = run(load_database(EXAMPLE), "2024-12-31", draws=20, seed=1)
+    figures.set_run(result.db)
+    hrefs = {f'href="profiles/{s}.html"' for s in profiles.cluster_slugs(result).values()}
+    assert len(hrefs) == len(result.clusters) == 2
+    front = summary.front_ranking(result)._repr_html_()
+    table = explorer.cluster_table(result).text
+    table_1 = notebook.compare(notebook.ranking_table(result), notebook.published_table("table_a"),
+                               key=("cluster", "Quantum cluster"), columns={"overall_label": "Rank"},
+                               caption="Table 1", csv_name="t1.csv", links=notebook.profile_links(result)).to_html()
+    for html_text in (front, table, table_1):
+        for href in hrefs:
+            assert href in html_text
+    index = profiles.profile_index(result).text
+    assert all(h in index for h in hrefs)
+    quasi = notebook.quasi_links(result)
+    assert quasi == {"Delft–The Hague": "13_quasi_cluster_profiles.html#q-delft-the-hague"}
+
+
+def test_the_table_of_contents_lists_the_profiles() -> None:
+    import yaml
+
+    toc = yaml.safe_load((paths.repo_root() / "_toc.yml").read_text(encoding="utf-8"))
+    part = next(p for p in toc["parts"] if p["caption"] == "Cluster profiles")
+    files = [c["file"] for c in part["chapters"]]
+    assert files == ["book/12_cluster_profiles", "book/13_quasi_cluster_profiles"]
+    assert part["chapters"][0]["sections"] == [{"glob": f"book/{profilebuild.FOLDER}/*"}]
+    assert (paths.chapters_dir() / "12_cluster_profiles.md").is_file()
+    assert (paths.chapters_dir() / "13_quasi_cluster_profiles.md").is_file()
+    assert profiles.QUASI_PAGE == "13_quasi_cluster_profiles"
