@@ -556,10 +556,20 @@ def _write_pruned_toc(out_dir: Path) -> None:
     def keep(entry: dict[str, Any]) -> bool:
         return Path(entry["file"]).name in present | pages
 
+    profiles_present = any((out_dir / "book" / profilebuild.FOLDER).glob("*.ipynb"))
+
+    def without_empty_globs(entry: dict[str, Any]) -> dict[str, Any]:
+        """A chapter without its glob of cluster profiles when none were built here."""
+        if profiles_present or "sections" not in entry:
+            return entry
+        sections = [s for s in entry["sections"] if not str(s.get("glob", "")).startswith(f"book/{profilebuild.FOLDER}/")]
+        out = {k: v for k, v in entry.items() if k != "sections"}
+        return {**out, "sections": sections} if sections else out
+
     parts = []
     listed: set[str] = set()
     for part in toc.get("parts", []):
-        chapters = [c for c in part.get("chapters", []) if keep(c)]
+        chapters = [without_empty_globs(c) for c in part.get("chapters", []) if keep(c)]
         listed.update(Path(c["file"]).name for c in part.get("chapters", []))
         if chapters:
             parts.append({**part, "chapters": chapters})
@@ -694,7 +704,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 shutil.copy2(committed, target)
             elif not target.is_file() and not args.render_only:
                 _write_placeholder(target, p.stem)
-    if separate and args.render_only and (paths.book_dir() / profilebuild.FOLDER).is_dir():
+    if separate and (args.render_only or args.chapter) and (paths.book_dir() / profilebuild.FOLDER).is_dir():
+        # the profiles not run here come from the repository's, as the chapters do
         shutil.copytree(paths.book_dir() / profilebuild.FOLDER, book_dir / profilebuild.FOLDER, dirs_exist_ok=True)
     if args.render_only:
         chosen = []
@@ -728,11 +739,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in schedule]
     # the cluster profiles: one page per cluster from one template, cached like the chapters
     profile_batches: list[list[Any]] = []
-    # (they are not committed: a render-only build or a one-chapter build generates them
-    # when there are none, so that the pages that link to them never point nowhere)
+    # (they are not committed: a full build runs them; a build of some chapters runs them when
+    # the profiles' own chapter is among them, or when there are none and the repository's
+    # table of contents, which lists them, is built; a render-only build when there are none)
     template = profilebuild.template_path(chapters_dir)
     profiles_missing = not any((book_dir / profilebuild.FOLDER).glob("*.ipynb"))
-    if template is not None and (profiles_missing or not (args.chapter or args.render_only)):
+    full_build = not (args.chapter or args.render_only)
+    profiles_chosen = any(p.stem == profilebuild.PROFILES_CHAPTER for p in chosen) and bool(args.chapter)
+    needed_here = profiles_missing and (args.render_only or (not separate and not args.no_html))
+    if template is not None and (full_build or profiles_chosen or needed_here):
         from . import runstore
 
         run = runstore.load_or_run(

@@ -44,6 +44,8 @@ __all__ = [
 TEMPLATE = Path("profiles") / "cluster.md"
 TITLE_PLACEHOLDER = "CLUSTER_TITLE"
 FOLDER = "profiles"
+#: The chapter that lists the profiles (they are its sections in the table of contents).
+PROFILES_CHAPTER = "12_cluster_profiles"
 #: Profiles per kernel: a few batches so that two workers finish together.
 BATCH = 12
 
