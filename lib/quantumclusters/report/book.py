@@ -738,7 +738,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 schedule.remove(p)
     jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in schedule]
     # the cluster profiles: one page per cluster from one template, cached like the chapters
-    profile_batches: list[list[Any]] = []
     # (they are not committed: a full build runs them; a build of some chapters runs them when
     # the profiles' own chapter is among them, or when there are none and the repository's
     # table of contents, which lists them, is built; a render-only build when there are none)
@@ -747,20 +746,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     full_build = not (args.chapter or args.render_only)
     profiles_chosen = any(p.stem == profilebuild.PROFILES_CHAPTER for p in chosen) and bool(args.chapter)
     needed_here = profiles_missing and (args.render_only or (not separate and not args.no_html))
-    if template is not None and (full_build or profiles_chosen or needed_here):
+    want_profiles = template is not None and (full_build or profiles_chosen or needed_here)
+
+    def plan_profile_tasks() -> list[tuple[str, Any, int]]:
+        """The profiles to execute, in batches (the run is computed here if no chapter has
+        stored it yet: the chapters' kernels start meanwhile and then read it)."""
         from . import runstore
 
         run = runstore.load_or_run(
             data_path, str(params.get("cutoff", DEFAULT_PARAMETERS["cutoff"])),
             int(params.get("draws", DEFAULT_DRAWS)), int(params.get("seed", DEFAULT_SEED)), None,
         )
+        assert template is not None
         profile_jobs, served = profilebuild.plan_profiles(run, template, book_dir, params, fingerprint, args.force)
-        outcomes += served
-        profile_batches = profilebuild.batches(profile_jobs)
+        outcomes.extend(served)
+        return [(f"profiles ({len(b)})", b, len(b)) for b in profilebuild.batches(profile_jobs)]
+
     tasks: list[tuple[str, Any, int]] = [(Path(j[0]).stem, j, 1) for j in jobs]
-    tasks += [(f"profiles ({len(b)})", b, len(b)) for b in profile_batches]
-    total = sum(n for _, _, n in tasks)
-    bar = tqdm(total=total, desc="chapters", unit="page", file=sys.stderr, dynamic_ncols=True, disable=not tasks)
+    bar = tqdm(total=len(tasks), desc="chapters", unit="page", file=sys.stderr, dynamic_ncols=True,
+               disable=not (tasks or want_profiles))
 
     def run_task(task: tuple[str, Any, int], in_process: bool) -> list[ChapterOutcome]:
         name, job, _n = task
@@ -768,15 +772,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return profilebuild.run_batch_subprocess(job, params)
         return [_run_chapter_job(job) if in_process else _run_chapter_subprocess(job)]
 
-    n_workers = max(1, min(args.jobs, len(tasks)))
-    if n_workers == 1:
+    def add_to_bar(more: list[tuple[str, Any, int]]) -> None:
+        bar.total = (bar.total or 0) + sum(n for _, _, n in more)
+        bar.refresh()
+
+    if max(1, args.jobs) == 1:
+        if want_profiles:
+            more = plan_profile_tasks()
+            add_to_bar(more)
+            tasks += more
         for task in tasks:
             bar.set_postfix_str(task[0])
             outcomes += run_task(task, True)
             bar.update(task[2])
     else:
-        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = {pool.submit(run_task, task, False): task for task in tasks}
+            if want_profiles:  # planned while the first chapters start
+                more = plan_profile_tasks()
+                add_to_bar(more)
+                futures.update({pool.submit(run_task, task, False): task for task in more})
             for fut in as_completed(futures):
                 outcomes += fut.result()
                 bar.set_postfix_str(futures[fut][0])
