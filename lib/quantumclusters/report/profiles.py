@@ -344,7 +344,21 @@ def _musd(x: float) -> str:
     return f"USD {x:,.0f}"
 
 
+_ENTRIES: dict[int, tuple[Any, pd.DataFrame]] = {}
+
+
 def quasi_entries(result: Any) -> pd.DataFrame:
+    """:func:`_quasi_entries` of ``result``, computed once per run (the quasi-cluster page
+    shows one region at a time)."""
+    hit = _ENTRIES.get(id(result))
+    if hit is None or hit[0] is not result:
+        hit = (result, _quasi_entries(result))
+        _ENTRIES.clear()
+        _ENTRIES[id(result)] = hit
+    return hit[1].copy()
+
+
+def _quasi_entries(result: Any) -> pd.DataFrame:
     """One row per quasi-cluster: ``quasi_cluster``, ``region``, ``tier``, ``institutions``,
     ``collaborations``, ``members`` (by type, in words), ``largest_startup`` and
     ``largest_startup_usd`` (its disclosed funding), ``densest`` and ``core_needed``
