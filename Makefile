@@ -34,7 +34,7 @@ book: $(STAMP)
 	$(BIN)/python -m quantumclusters build
 
 test: $(STAMP) sysdeps
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=book/profiles tests book
 
 pdf: $(STAMP) sysdeps
 	$(BIN)/python -m quantumclusters pdf

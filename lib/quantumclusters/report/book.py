@@ -25,6 +25,13 @@ is not executed again: its (possibly edited) Markdown cells are spliced into the
 notebook around the stored outputs. A prose-only edit therefore rebuilds in seconds.
 ``--force`` ignores the cache.
 
+Cluster profiles. After the chapters, the template ``chapters/profiles/cluster.md`` is
+executed once per cluster into ``book/profiles/<slug>.ipynb`` (not committed; see
+:mod:`quantumclusters.report.profilebuild`), cached by the same key, in batches that share
+one kernel each. One run of the engine serves the whole build: the first process that
+needs it computes and stores it (:mod:`quantumclusters.report.runstore`), every chapter and
+profile reads it; ``--force`` recomputes it.
+
 ``--out-dir DIR`` builds a complete, separate book in DIR (``DIR/_config.yml``,
 ``DIR/_toc.yml``, ``DIR/book/``, ``DIR/_build/html``), so tests never touch the committed
 ``book/``.
@@ -49,6 +56,7 @@ from typing import Any, Sequence
 
 from .. import paths
 from ..schema import DEFAULT_DRAWS, DEFAULT_SEED
+from . import profilebuild
 
 __all__ = [
     "DEFAULT_PARAMETERS",
@@ -355,6 +363,30 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
 
 
+def _from_cache(nb: Any, out_path: Path, key: str, params: dict[str, Any], stem: str) -> ChapterOutcome | None:
+    """The executed notebook at ``out_path`` when its key is ``key``: unchanged, or with the
+    Markdown of ``nb`` spliced in (written back); None when it must be executed."""
+    import nbformat
+
+    if not out_path.is_file():
+        return None
+    try:
+        cached = nbformat.read(out_path, as_version=4)
+    except Exception:
+        return None
+    if cached.metadata.get(META_KEY, {}).get("cache_key") != key:
+        return None
+    try:
+        spliced = normalise_notebook(splice_markdown(nb, cached), key=key, params=params, chapter=stem)
+    except ValueError:
+        return None
+    text = _dumps(spliced)
+    if out_path.read_text(encoding="utf-8") == text:
+        return ChapterOutcome(stem, "unchanged")
+    out_path.write_text(text, encoding="utf-8")
+    return ChapterOutcome(stem, "spliced")
+
+
 def run_chapter(
     src: Path,
     book_dir: Path,
@@ -385,22 +417,11 @@ def run_chapter(
         )
     key = cache_key(nb, params, fingerprint)
 
-    if not force and out_path.is_file():
-        try:
-            cached = nbformat.read(out_path, as_version=4)
-        except Exception:
-            cached = None
-        if cached is not None and cached.metadata.get(META_KEY, {}).get("cache_key") == key:
-            try:
-                spliced = normalise_notebook(splice_markdown(nb, cached), key=key, params=params, chapter=stem)
-            except ValueError:
-                spliced = None
-            if spliced is not None:
-                text = _dumps(spliced)
-                if out_path.read_text(encoding="utf-8") == text:
-                    return ChapterOutcome(stem, "unchanged", time.perf_counter() - t0)
-                out_path.write_text(text, encoding="utf-8")
-                return ChapterOutcome(stem, "spliced", time.perf_counter() - t0)
+    if not force:
+        hit = _from_cache(nb, out_path, key, params, stem)
+        if hit is not None:
+            hit.seconds = time.perf_counter() - t0
+            return hit
 
     if not execute:
         return None
@@ -535,10 +556,20 @@ def _write_pruned_toc(out_dir: Path) -> None:
     def keep(entry: dict[str, Any]) -> bool:
         return Path(entry["file"]).name in present | pages
 
+    profiles_present = any((out_dir / "book" / profilebuild.FOLDER).glob("*.ipynb"))
+
+    def without_empty_globs(entry: dict[str, Any]) -> dict[str, Any]:
+        """A chapter without its glob of cluster profiles when none were built here."""
+        if profiles_present or "sections" not in entry:
+            return entry
+        sections = [s for s in entry["sections"] if not str(s.get("glob", "")).startswith(f"book/{profilebuild.FOLDER}/")]
+        out = {k: v for k, v in entry.items() if k != "sections"}
+        return {**out, "sections": sections} if sections else out
+
     parts = []
     listed: set[str] = set()
     for part in toc.get("parts", []):
-        chapters = [c for c in part.get("chapters", []) if keep(c)]
+        chapters = [without_empty_globs(c) for c in part.get("chapters", []) if keep(c)]
         listed.update(Path(c["file"]).name for c in part.get("chapters", []))
         if chapters:
             parts.append({**part, "chapters": chapters})
@@ -609,7 +640,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-html", action="store_true", help="run the chapters only, skip jupyter-book")
     p.add_argument("--jobs", type=int, default=2, metavar="N", help="chapters run in parallel (default 2)")
     p.add_argument("--force", action="store_true", help="re-execute every chapter, ignoring the cache")
-    p.add_argument("--render-only", action="store_true", help="execute nothing: render the executed notebooks of book/ (with --out-dir: a copy of them)")
+    p.add_argument("--render-only", action="store_true", help="execute no chapter: render the executed notebooks of book/ (with --out-dir: a copy of them); the cluster profiles are generated if there are none")
     p.add_argument("--chapters-dir", metavar="DIR", help=argparse.SUPPRESS)  # tests: other chapter sources
     p.add_argument("--incremental", action="store_true", help="let Sphinx rebuild changed pages only (no --all)")
     return p
@@ -673,6 +704,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 shutil.copy2(committed, target)
             elif not target.is_file() and not args.render_only:
                 _write_placeholder(target, p.stem)
+    if separate and (args.render_only or args.chapter) and (paths.book_dir() / profilebuild.FOLDER).is_dir():
+        # the profiles not run here come from the repository's, as the chapters do
+        shutil.copytree(paths.book_dir() / profilebuild.FOLDER, book_dir / profilebuild.FOLDER, dirs_exist_ok=True)
     if args.render_only:
         chosen = []
     elif not separate and not args.no_html:
@@ -681,6 +715,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = [p for p in sources if p in chosen or p in missing]
 
     fingerprint = _data_fingerprint(data_path)
+    if args.force and not args.render_only:  # the stored run of the engine is recomputed too
+        from . import runstore
+
+        runstore.forget(data_path, str(params.get("cutoff", DEFAULT_PARAMETERS["cutoff"])),
+                        int(params.get("draws", DEFAULT_DRAWS)), int(params.get("seed", DEFAULT_SEED)))
     # longest chapters first (timings of earlier runs, kept in _build/), so that two
     # parallel workers finish together
     timings_file = out_dir / "_build" / ".chapter_seconds.json"
@@ -698,33 +737,85 @@ def main(argv: Sequence[str] | None = None) -> int:
                 outcomes.append(hit)
                 schedule.remove(p)
     jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in schedule]
-    bar = tqdm(total=len(jobs), desc="chapters", unit="chapter", file=sys.stderr, dynamic_ncols=True, disable=not jobs)
-    n_workers = max(1, min(args.jobs, len(jobs)))
-    if n_workers == 1:
-        for job in jobs:
-            bar.set_postfix_str(Path(job[0]).stem)
-            outcomes.append(_run_chapter_job(job))
-            bar.update(1)
+    # the cluster profiles: one page per cluster from one template, cached like the chapters
+    # (they are not committed: a full build runs them; a build of some chapters runs them when
+    # the profiles' own chapter is among them, or when there are none and the repository's
+    # table of contents, which lists them, is built; a render-only build when there are none)
+    template = profilebuild.template_path(chapters_dir)
+    profiles_missing = not any((book_dir / profilebuild.FOLDER).glob("*.ipynb"))
+    full_build = not (args.chapter or args.render_only)
+    profiles_chosen = any(p.stem == profilebuild.PROFILES_CHAPTER for p in chosen) and bool(args.chapter)
+    needed_here = profiles_missing and (args.render_only or (not separate and not args.no_html))
+    want_profiles = template is not None and (full_build or profiles_chosen or needed_here)
+
+    def plan_profile_tasks() -> list[tuple[str, Any, int]]:
+        """The profiles to execute, in batches (the run is computed here if no chapter has
+        stored it yet: the chapters' kernels start meanwhile and then read it)."""
+        from . import runstore
+
+        run = runstore.load_or_run(
+            data_path, str(params.get("cutoff", DEFAULT_PARAMETERS["cutoff"])),
+            int(params.get("draws", DEFAULT_DRAWS)), int(params.get("seed", DEFAULT_SEED)), None,
+        )
+        assert template is not None
+        profile_jobs, served = profilebuild.plan_profiles(run, template, book_dir, params, fingerprint, args.force)
+        outcomes.extend(served)
+        return [(f"profiles ({len(b)})", b, len(b)) for b in profilebuild.batches(profile_jobs)]
+
+    tasks: list[tuple[str, Any, int]] = [(Path(j[0]).stem, j, 1) for j in jobs]
+    bar = tqdm(total=len(tasks), desc="chapters", unit="page", file=sys.stderr, dynamic_ncols=True,
+               disable=not (tasks or want_profiles))
+
+    def run_task(task: tuple[str, Any, int], in_process: bool) -> list[ChapterOutcome]:
+        name, job, _n = task
+        if name.startswith("profiles"):
+            return profilebuild.run_batch_subprocess(job, params)
+        return [_run_chapter_job(job) if in_process else _run_chapter_subprocess(job)]
+
+    def add_to_bar(more: list[tuple[str, Any, int]]) -> None:
+        bar.total = (bar.total or 0) + sum(n for _, _, n in more)
+        bar.refresh()
+
+    if max(1, args.jobs) == 1:
+        if want_profiles:
+            more = plan_profile_tasks()
+            add_to_bar(more)
+            tasks += more
+        for task in tasks:
+            bar.set_postfix_str(task[0])
+            outcomes += run_task(task, True)
+            bar.update(task[2])
     else:
-        with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            futures = {pool.submit(_run_chapter_subprocess, job): Path(job[0]).stem for job in jobs}
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            futures = {pool.submit(run_task, task, False): task for task in tasks}
+            if want_profiles:  # planned while the first chapters start
+                more = plan_profile_tasks()
+                add_to_bar(more)
+                futures.update({pool.submit(run_task, task, False): task for task in more})
             for fut in as_completed(futures):
-                outcomes.append(fut.result())
-                bar.set_postfix_str(futures[fut])
-                bar.update(1)
+                outcomes += fut.result()
+                bar.set_postfix_str(futures[fut][0])
+                bar.update(futures[fut][2])
     bar.close()
     order = {p.stem: i for i, p in enumerate(chosen)}
-    outcomes.sort(key=lambda o: order[o.chapter])
-    executed_times = {o.chapter: round(o.seconds, 1) for o in outcomes if o.status == "executed"}
+    outcomes.sort(key=lambda o: (order.get(o.chapter, len(order)), o.chapter))
+    executed_times = {o.chapter: round(o.seconds, 1) for o in outcomes
+                      if o.status == "executed" and "/" not in o.chapter}
     if executed_times:
         try:
             timings_file.parent.mkdir(parents=True, exist_ok=True)
             timings_file.write_text(json.dumps({**timings, **executed_times}, indent=1, sort_keys=True), encoding="utf-8")
         except OSError:
             pass
+    profile_counts: dict[str, int] = {}
     for o in outcomes:
-        if o.status != "failed":
+        if o.status != "failed" and "/" in o.chapter:  # one line for all the profiles
+            profile_counts[o.status] = profile_counts.get(o.status, 0) + 1
+        elif o.status != "failed":
             print(f"  {o.chapter}: {o.status} ({o.seconds:.1f} s)", file=sys.stderr)
+    if profile_counts:
+        print("  cluster profiles: " + ", ".join(f"{v} {k}" for k, v in sorted(profile_counts.items())),
+              file=sys.stderr)
         for i in o.stderr_cells:
             print(f"  warning: {o.chapter} cell {i} wrote to stderr (nbval compares it)", file=sys.stderr)
     failures = [o.failure for o in outcomes if o.failure is not None]

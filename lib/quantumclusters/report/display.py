@@ -137,6 +137,13 @@ def _anchor(number: int | str | None) -> str:
     return f' id="table-{slug}"'
 
 
+def _linked(text: str, href: str | None) -> str:
+    """``text`` (escaped here) as a link to ``href`` when there is one."""
+    if not href:
+        return html.escape(text)
+    return f'<a href="{html.escape(href, quote=True)}">{html.escape(text)}</a>'
+
+
 def _use_index(df: pd.DataFrame) -> bool:
     return not isinstance(df.index, pd.RangeIndex) or df.index.name is not None
 
@@ -150,6 +157,7 @@ class Table:
     csv_name: str
     number: int | str | None = None
     formats: Mapping[str, Formatter] = field(default_factory=dict)
+    links: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)  # column -> value -> link
 
     def to_html(self) -> str:
         df = self.df
@@ -165,7 +173,8 @@ class Table:
             cells = []
             for col, value in zip(cols, row):
                 cls = ' class="qc-num"' if _is_number(value) else ""
-                cells.append(f"<td{cls}>{html.escape(format_value(value, self.formats.get(col)))}</td>")
+                href = self.links.get(col, {}).get(value) if col in self.links and not _is_missing(value) else None
+                cells.append(f"<td{cls}>{_linked(format_value(value, self.formats.get(col)), href)}</td>")
             out.append("<tr>" + "".join(cells) + "</tr>")
         out.append("</tbody></table>")
         out.append(f'<p class="qc-table-foot">{_csv_link(df, self.csv_name, index)}</p>')
@@ -188,14 +197,16 @@ def table(
     csv_name: str,
     number: int | str | None = None,
     formats: Mapping[str, Formatter] | None = None,
+    links: Mapping[str, Mapping[Any, str]] | None = None,
 ) -> Table:
     """Show ``df`` as a real HTML table captioned "Table ``number``: ``caption``".
 
     ``formats`` maps a column to a format string (``"{:.1%}"``) or a function; other
     cells use :func:`format_value`. The index is shown when it is named or not a plain
-    range. The CSV download holds the unformatted values.
+    range. The CSV download holds the unformatted values. ``links`` maps a column to
+    ``{value: link}``: those cells become links (for example to the cluster profiles).
     """
-    return Table(df, caption, csv_name, number, dict(formats or {}))
+    return Table(df, caption, csv_name, number, dict(formats or {}), dict(links or {}))
 
 
 # --------------------------------------------------------------------------- compare
@@ -320,6 +331,8 @@ class Comparison:
         if self.counts:
             return dict(self.counts)
         return {"agrees": self.agree, "by_choice": 0, "differs": self.total - self.agree, "total": self.total}
+    #: key value -> link (for example to the cluster profiles)
+    links: Mapping[Any, str] = field(default_factory=dict)
 
     @property
     def disagreements(self) -> pd.DataFrame:
@@ -347,7 +360,7 @@ class Comparison:
         notes: list[tuple[str, str]] = []
         for _, row in f.iterrows():
             extra = bool(row["_extra"])
-            cells = [f'<th scope="row">{html.escape(format_value(row[self.key]))}</th>']
+            cells = [f'<th scope="row">{_linked(format_value(row[self.key]), self.links.get(row[self.key]))}</th>']
             worst: str | None = None
             marks: list[int] = []
             for c in self.columns:
@@ -438,6 +451,7 @@ def compare(
     fields: Mapping[str, str] | None = None,
     shown_items: Sequence[Any] = (),
     note: str = "",
+    links: Mapping[Any, str] | None = None,
 ) -> Comparison:
     """Published values beside recomputed ones, row by row on ``key``.
 
@@ -522,7 +536,7 @@ def compare(
     frame = pd.DataFrame(rows, columns=order + ["_extra"])
     agree = counts["agrees"] + counts["by_choice"]
     return Comparison(frame, key, columns, caption, csv_name, agree, counts["total"], number, dict(formats or {}),
-                      counts, tuple(checks), note)
+                      counts, tuple(checks), note, dict(links or {}))
 
 
 def _sentence(text: str) -> str:
@@ -544,11 +558,12 @@ def agreement_table(
     tolerance: Mapping[str, float] | float | None = None,
     formats: Mapping[str, Formatter] | None = None,
     note: str = "",
+    links: Mapping[Any, str] | None = None,
 ) -> Comparison:
     """:func:`compare` with readable headings: ``key`` is ``(column, heading)``, ``columns``
     maps a column (present in both frames) to its heading; ``fields`` maps a column to the
     fidelity items' ``field`` where the two differ; ``tolerance`` and ``formats`` are keyed by
-    column."""
+    column; ``links`` maps a key value to a link (for example to a cluster's profile)."""
     names = {key[0]: key[1], **columns}
     rec = recomputed[[key[0], *columns]].rename(columns=names)
     pub = published[[key[0], *columns]].rename(columns=names)
@@ -556,7 +571,8 @@ def agreement_table(
     fmts = {names[k]: v for k, v in (formats or {}).items()}
     flds = {names[c]: (fields or {}).get(c, c) for c in columns}
     return compare(rec, pub, key=key[1], columns=list(columns.values()), caption=caption, csv_name=csv_name,
-                   tolerance=tol, formats=fmts, items=items, fields=flds, shown_items=shown_items, note=note)
+                   tolerance=tol, formats=fmts, items=items, fields=flds, shown_items=shown_items, note=note,
+                   links=links)
 
 
 # --------------------------------------------------------------------------- stated numbers

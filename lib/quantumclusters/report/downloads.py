@@ -202,7 +202,10 @@ def write_downloads(folder: Path, data_path: Path, cutoff: str, draws: int, seed
     full_key = f"{key}:{cutoff}:{draws}:{seed}"
     if target.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == full_key:
         return target
-    result = run(load_database(data_path), cutoff, draws=draws, seed=seed)
+    from .runstore import load_or_run
+
+    result = load_or_run(data_path, cutoff, draws, seed, None,
+                         lambda: run(load_database(data_path), cutoff, draws=draws, seed=seed))
     bundled = Path(data_path).resolve() == paths.bundled_dir().resolve()
     target.write_bytes(archive_bytes(result, bundled))
     stamp.write_text(full_key, encoding="utf-8")

@@ -160,8 +160,15 @@ def cluster_table(result: Any, table_id: str = "explorer-clusters") -> Html:
                + "".join(f'<th scope="col" class="qc-dim-{html.escape(dim)}">{html.escape(name)}</th>'
                          for name, dim, _, _ in cols)
                + "</tr></thead><tbody>")
+    from .profiles import profile_links
+
+    links = profile_links(result)
     for name in ranking.index:
-        cells = [f'<th scope="row">{html.escape(str(name))}</th>']
+        href = links.get(str(name))
+        shown = html.escape(str(name))
+        if href:
+            shown = f'<a href="{html.escape(href, quote=True)}" title="Profile of this cluster">{shown}</a>'
+        cells = [f'<th scope="row">{shown}</th>']
         for head, _, series, kind in cols:
             v = series.loc[name]
             text = str(labels.loc[name]) if head == "Overall rank" and not pd.isna(v) else _fmt(v, kind)

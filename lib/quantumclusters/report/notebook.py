@@ -102,13 +102,18 @@ def load_database(data_dir: str | Path | None = None) -> Any:
 
 @functools.lru_cache(maxsize=16)
 def _run(path: str, cutoff: str, draws: int, seed: int, params: Any) -> Any:
+    """The run, read from the build's store when another process computed it already
+    (:mod:`quantumclusters.report.runstore`), else computed and stored."""
     from quantumclusters import pipeline
+    from quantumclusters.report import runstore
 
-    db = _load_database(path)
-    kwargs: dict[str, Any] = {"draws": draws, "seed": seed}
-    if params is not None:
-        kwargs["params"] = params
-    return pipeline.run(db, cutoff, **kwargs)
+    def compute() -> Any:
+        kwargs: dict[str, Any] = {"draws": draws, "seed": seed}
+        if params is not None:
+            kwargs["params"] = params
+        return pipeline.run(_load_database(path), cutoff, **kwargs)
+
+    return runstore.load_or_run(path, cutoff, draws, seed, params, compute)
 
 
 def load(
@@ -118,8 +123,9 @@ def load(
     seed: int = DEFAULT_SEED,
     params: Any = None,
 ) -> Any:
-    """Run the engine on ``data_dir`` at ``cutoff`` (cached per kernel) and return the
-    :class:`~quantumclusters.pipeline.Result`.
+    """Run the engine on ``data_dir`` at ``cutoff`` and return the
+    :class:`~quantumclusters.pipeline.Result` (cached per kernel, and stored on disk for the
+    whole build: the first chapter computes it, the others read it).
 
     ``data_dir=None`` is the bundled database; a relative path is relative to the
     repository root. ``params`` is a :class:`quantumclusters.detection.Params` (``None``:
@@ -560,11 +566,13 @@ def compare(
     csv_name: str,
     tolerance: dict[str, float] | float | None = None,
     formats: dict[str, Any] | None = None,
+    links: dict[Any, str] | None = None,
 ) -> Any:
     """:func:`quantumclusters.report.display.compare` with readable headings.
 
     ``key`` is ``(column, heading)``; ``columns`` maps a column (present in both frames) to
-    its heading; ``tolerance`` and ``formats`` are keyed by column.
+    its heading; ``tolerance`` and ``formats`` are keyed by column; ``links`` maps a key
+    value to a link (e.g. :func:`profile_links`).
     """
     from quantumclusters.report import display
 
@@ -576,7 +584,21 @@ def compare(
         tol = {names[k]: v for k, v in tolerance.items()}
     fmts = {names[k]: v for k, v in (formats or {}).items()}
     return display.compare(rec, pub, key=key[1], columns=list(columns.values()), caption=caption,
-                           csv_name=csv_name, tolerance=tol, formats=fmts)
+                           csv_name=csv_name, tolerance=tol, formats=fmts, links=links)
+
+
+def profile_links(result: Any) -> dict[str, str]:
+    """``cluster -> link`` to every cluster's profile page, from a chapter page."""
+    from quantumclusters.report.profiles import profile_links as _links
+
+    return _links(result)
+
+
+def quasi_links(result: Any) -> dict[str, str]:
+    """``quasi-cluster -> link`` to its entry on the quasi-cluster page, from a chapter page."""
+    from quantumclusters.report.profiles import quasi_href
+
+    return {str(q): quasi_href(result, q) for q in result.quasi_clusters["quasi_cluster"]}
 
 
 def in_view(frame: pd.DataFrame, view: Any) -> pd.DataFrame:

@@ -260,9 +260,15 @@ def front_ranking(result: Any) -> Any:
     )
     return _Wrapped(
         display.table(frame, caption="The Quantum Clusters Ranking, recomputed (overall rank and rank on each dimension)",
-                      csv_name="quantum_clusters_ranking.csv"),
+                      csv_name="quantum_clusters_ranking.csv", links={"Cluster": _profile_links(result)}),
         "qc-front-ranking",
     )
+
+
+def _profile_links(result: Any) -> dict[str, str]:
+    from quantumclusters.report.profiles import profile_links
+
+    return profile_links(result)
 
 
 class _Wrapped:
