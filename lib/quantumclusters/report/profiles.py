@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 from ..indicators import INDICATORS
 from ..ranking import DIMENSIONS, indicator_ranks
 from ..schema import DISCLOSED_FUNDING_KINDS
+from . import style
 from .explorer import DIMENSION_NAMES, INDICATOR_NAMES, Html
 
 __all__ = [
@@ -528,7 +529,7 @@ def member_map(result: Any, cluster: str) -> Figure:
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9, title="Members by type",
               title_fontsize=9.5, alignment="left")
     _locator(fig, ax, (lon0, lon1, lat0, lat1), coslat)
-    ax.set_title(f"Where the members of {plots._short(str(cluster), 48)} are")
+    ax.set_title(f"Where the members of {style.wrap(str(cluster), 48)} are")
     return figures.draws_on(
         fig, "institutions", "areas",
         alt=f"Map of the {len(m)} member institutions of {cluster}, coloured by type, with a scale bar of "
