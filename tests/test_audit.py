@@ -42,6 +42,24 @@ def test_sobol_wiring_recovers_ishigami_indices() -> None:
     assert (idx["S1_conf"] > 0).all() and (idx["ST_conf"] > 0).all()
 
 
+def test_sobol_indices_of_many_outputs_equal_salib_analyze_column_by_column() -> None:
+    from SALib.analyze import sobol as sobol_analyze
+
+    problem = A.sobol_problem()
+    x = A.sobol_sample(problem, 64, seed=2)
+    ranks = A.simulate_ranks(random_table(25), A.choices_from_unit(x))
+    ranks[:, 3] = 7.0  # a cluster that never moves: zeros, as for no variance
+    got = A.sobol_indices(problem, ranks, seed=9, num_resamples=20, chunk=4)
+    assert got["output"].nunique() == ranks.shape[1]
+    for j in (0, 1, 5, 24):
+        mine = got[got["output"] == j].set_index("factor")
+        ref = sobol_analyze.analyze(problem, ranks[:, j], calc_second_order=False, num_resamples=20, seed=9)
+        for key in ("S1", "S1_conf", "ST", "ST_conf"):
+            np.testing.assert_allclose(mine[key].to_numpy(), ref[key], rtol=0, atol=1e-12)
+    still = got[got["output"] == 3]
+    assert (still[["S1", "S1_conf", "ST", "ST_conf"]].to_numpy() == 0).all()
+
+
 def test_sobol_groups_are_the_five_factors() -> None:
     problem = A.sobol_problem()
     assert list(dict.fromkeys(problem["groups"])) == list(A.FACTORS)

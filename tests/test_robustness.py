@@ -13,6 +13,7 @@ from quantumclusters.indicators import INDICATORS
 from quantumclusters.robustness import (
     ROBUSTNESS_COLUMNS,
     average_ranks,
+    min_ranks_rows,
     draw_weights,
     monte_carlo,
     spearman_rho,
@@ -154,6 +155,14 @@ def test_average_ranks_equal_scipy_rankdata() -> None:
     rng = np.random.default_rng(3)
     values = rng.integers(0, 4, size=(7, 11)).astype(float)  # many ties
     np.testing.assert_array_equal(average_ranks(values), stats.rankdata(values, axis=1))
+
+
+def test_min_ranks_rows_equal_scipy_rankdata_with_ties_and_infinities() -> None:
+    rng = np.random.default_rng(4)
+    values = rng.integers(0, 4, size=(9, 13)).astype(float)
+    values[values == 3] = np.inf  # the audit ranks missing scores as +inf, all tied last
+    values[0] = 1.0  # a row that is one tie
+    np.testing.assert_array_equal(min_ranks_rows(values), stats.rankdata(values, method="min", axis=1))
 
 
 def test_pca_sign_when_uncorrelated_with_the_composite_makes_the_largest_loading_positive() -> None:

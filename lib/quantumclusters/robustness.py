@@ -57,6 +57,7 @@ __all__ = [
     "draw_weights",
     "weighted_scores",
     "average_ranks",
+    "min_ranks_rows",
     "spearman_rows",
     "monte_carlo",
     "dimension_inputs",
@@ -183,26 +184,41 @@ def weighted_scores(parts: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def average_ranks(values: np.ndarray) -> np.ndarray:
-    """Average ranks (1 = smallest, ties share the mean of their positions) along the last
-    axis of a 2-D array, as ``scipy.stats.rankdata(values, axis=1)`` but with one sort per
-    row instead of two."""
+def _row_ranks(values: np.ndarray, method: str) -> np.ndarray:
+    """Ranks (1 = smallest) along the last axis of a 2-D array, ties sharing the mean
+    (``"average"``) or the smallest (``"min"``) of their positions: what
+    ``scipy.stats.rankdata(values, method=method, axis=1)`` gives, with one sort per row
+    instead of two (it matters for thousands of clusters times thousands of draws)."""
     values = np.atleast_2d(values)
     rows, n = values.shape
-    order = np.argsort(values, axis=1)  # any order within ties gives the same averages
+    order = np.argsort(values, axis=1)  # any order within ties gives the same ranks
     ordered = np.take_along_axis(values, order, axis=1)
-    # runs of equal values in each sorted row: start of run -> average of its positions
+    # runs of equal values in each sorted row; runs never cross rows (each row starts one)
     starts = np.ones((rows, n), dtype=bool)
     starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
     flat_starts = starts.ravel()
     run_id = np.cumsum(flat_starts) - 1
     first_pos = np.flatnonzero(flat_starts)
-    ends = np.append(first_pos[1:], rows * n)
-    # positions within a row: 1-based; runs never cross rows (each row starts a run)
-    mean_rank = (first_pos % n + 1 + (ends - 1) % n + 1) / 2.0
+    if method == "min":
+        run_rank = (first_pos % n + 1).astype(float)
+    else:
+        ends = np.append(first_pos[1:], rows * n)
+        run_rank = (first_pos % n + 1 + (ends - 1) % n + 1) / 2.0
     ranks = np.empty((rows, n))
-    np.put_along_axis(ranks, order, mean_rank[run_id].reshape(rows, n), axis=1)
+    np.put_along_axis(ranks, order, run_rank[run_id].reshape(rows, n), axis=1)
     return ranks
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks along the last axis of a 2-D array, as ``scipy.stats.rankdata(values,
+    axis=1)`` (:func:`_row_ranks`)."""
+    return _row_ranks(values, "average")
+
+
+def min_ranks_rows(values: np.ndarray) -> np.ndarray:
+    """``min`` ranks along the last axis of a 2-D array, as ``scipy.stats.rankdata(values,
+    method="min", axis=1)`` (:func:`_row_ranks`)."""
+    return _row_ranks(values, "min")
 
 
 def spearman_rows(simulated: np.ndarray, baseline: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
+from . import style
 from .figures import TABLES, draws_on
 from .plots import BLUE, GREY, INK, LIGHT_BLUE, MID_BLUE, ORANGE, new_figure
 
@@ -45,10 +46,10 @@ FACTOR_LABELS: dict[str, str] = {
     "aggregation": "Aggregation (arithmetic, geometric)",
     "leave_out": "Leaving one indicator out",
 }
-#: Label size of every figure here (the book's minimum for words in a figure).
-LABEL_PT = 9.0
-#: Width in inches: the page's text column at 100 dpi, so that 9 pt stays 9 pt on the page.
-FIG_WIDTH = 7.4
+#: Label size of every figure here: the house style's minimum for words in a figure.
+LABEL_PT = style.MIN_FONT
+#: Width in inches: the house style's, the page's text column, so that 9 pt stays 9 pt.
+FIG_WIDTH = style.WIDTH
 #: Short labels of the nine indicators (for the matrix).
 INDICATOR_LABELS: dict[str, str] = {
     "total_funding_usd": "Total funding",
