@@ -374,3 +374,33 @@ def test_terminated_run_leaves_no_staging_folder(tmp_path: Path) -> None:
     assert proc.returncode == 143
     assert "error: terminated" in err and "Traceback" not in err
     assert not out.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowed one
+def test_sigterm_swallowed_by_a_finalizer_still_ends_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Python ignores an exception raised while a finalizer runs; a SIGTERM that lands there
+    must still stop the run at the next stage and publish nothing."""
+    import functools
+    import signal
+
+    import quantumclusters.pipeline as pipeline
+
+    real_run = pipeline.run
+
+    class Finalizer:
+        def __del__(self) -> None:
+            cli._on_sigterm(signal.SIGTERM, None)  # raises inside __del__: swallowed
+
+    @functools.wraps(real_run)
+    def run_with_swallowed_sigterm(*args: object, **kwargs: object) -> object:
+        Finalizer()  # collected at once
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run", run_with_swallowed_sigterm)
+    out = tmp_path / "out"
+    status = cli.main(["rank", "--data", str(EXAMPLE), "--out", str(out), "--draws", "10", "-q"])
+    assert status == 143
+    assert "error: terminated" in capsys.readouterr().err
+    assert not out.exists() and leftovers(tmp_path) == []

@@ -285,6 +285,7 @@ class _Progress:
 
     def stage(self, name: str, detail: str = "") -> None:
         """Enter stage ``name`` (the previous one counts as done)."""
+        _stop_if_terminated()
         if self._bar is None:
             return
         if name == self._current:
@@ -365,6 +366,7 @@ def _os_reason(error: OSError) -> str:
 
 def _publish(tmp: Path, out: Path) -> list[Path]:
     """Move the files of ``tmp`` into ``out`` (replacing same-named files)."""
+    _stop_if_terminated()
     if out.exists() and not out.is_dir():
         raise CliError(f"the output path {out} exists and is not a folder")
     try:
@@ -485,8 +487,22 @@ class _Terminated(BaseException):
     fallback in the libraries the run goes through can swallow it and let the run finish."""
 
 
+#: Set by SIGTERM. The handler raises :class:`_Terminated` at once, but Python swallows an
+#: exception raised while a finalizer (``__del__``, a weakref callback) happens to run, so
+#: every stage boundary and the final move of the files check this flag too: a run that
+#: received SIGTERM never finishes and never publishes.
+_TERMINATION = threading.Event()
+
+
 def _on_sigterm(signum: int, frame: object) -> None:
+    _TERMINATION.set()
     raise _Terminated()
+
+
+def _stop_if_terminated() -> None:
+    """Raise :class:`_Terminated` if SIGTERM arrived (see :data:`_TERMINATION`)."""
+    if _TERMINATION.is_set():
+        raise _Terminated()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -495,6 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = None
     own_command = not (args_list and args_list[0] in DELEGATED)
     if own_command and threading.current_thread() is threading.main_thread():
+        _TERMINATION.clear()
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return _main(args_list)

@@ -199,7 +199,7 @@ def figure_detection_survivors(grid: pd.DataFrame, total: int) -> Figure:
     ``total`` clusters are still clusters of their own (colour and first line), then in
     words what happened to the others and whether the top ten changed. ``grid`` is
     :func:`quantumclusters.audit.detection_sensitivity`'s first frame."""
-    fig = new_figure(figsize=(FIG_WIDTH, 5.4))
+    fig = new_figure(figsize=(FIG_WIDTH, 6.0))
     ax = fig.add_subplot()
     if grid.empty or total == 0:
         _no_data(ax)
@@ -222,7 +222,8 @@ def figure_detection_survivors(grid: pd.DataFrame, total: int) -> Figure:
             r = g.loc[(e, k)]
             lines = []
             if r["quasi_cluster"]:
-                lines.append(f"{int(r['quasi_cluster'])} now quasi-clusters" if r["quasi_cluster"] > 1 else "1 now a quasi-cluster")
+                # two lines: one would overflow the cell at the house width
+                lines.append(f"{int(r['quasi_cluster'])} now\nquasi-clusters" if r["quasi_cluster"] > 1 else "1 now a\nquasi-cluster")
             if r["dissolved"]:
                 lines.append(f"{int(r['dissolved'])} dissolved")
             if r["merged"]:
@@ -240,10 +241,10 @@ def figure_detection_survivors(grid: pd.DataFrame, total: int) -> Figure:
     ax.set_xticks(range(len(eps)), [f"{e:g} km" for e in eps], fontsize=LABEL_PT)
     ax.set_yticks(range(len(mins)), [f"{k:g}" for k in mins], fontsize=LABEL_PT)
     ax.set_xlabel("Search radius", fontsize=LABEL_PT + 0.5)
-    ax.set_ylabel("Minimum institutions to start a group", fontsize=LABEL_PT + 0.5)
+    ax.set_ylabel("Minimum institutions\nto start a group", fontsize=LABEL_PT + 0.5)
     ax.tick_params(length=0)
     ax.spines[["left", "bottom"]].set_visible(False)
-    bar = fig.colorbar(image, ax=ax, shrink=0.85, format=PercentFormatter(1.0, decimals=0))
+    bar = fig.colorbar(image, ax=ax, shrink=0.85, fraction=0.04, pad=0.02, format=PercentFormatter(1.0, decimals=0))
     bar.set_label(f"Share of the {total} clusters still a cluster of their own", fontsize=LABEL_PT)
     bar.ax.tick_params(labelsize=LABEL_PT)
     return draws_on(_room_for_mark(fig), *TABLES, alt=(
