@@ -182,6 +182,17 @@ def test_failing_cell_exits_non_zero_naming_chapter_and_cell(tmp_path: Path, cap
     assert not (out / "book" / "02_broken.ipynb").exists()
 
 
+def test_a_cell_writing_to_stderr_is_named_in_the_build_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chapters = tmp_path / "chapters"
+    write_chapter(chapters, "01_quiet")
+    write_chapter(chapters, "02_noisy", extra="\n```{code-cell} ipython3\nimport sys\nprint('noise', file=sys.stderr)\n```\n")
+    out = tmp_path / "out"
+    assert book.main(["--chapters-dir", str(chapters), "--out-dir", str(out), "--no-html", "--jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: 02_noisy cell" in err and "wrote to stderr" in err
+    assert "warning: 01_quiet" not in err
+
+
 def test_missing_parameters_cell_is_reported(tmp_path: Path) -> None:
     src = tmp_path / "01_noparams.md"
     src.write_text("# No parameters\n\n```{code-cell} ipython3\n1\n```\n", encoding="utf-8")

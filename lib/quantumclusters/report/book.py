@@ -662,27 +662,53 @@ def _validate_data(data: Path) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m quantumclusters build``; returns the exit code."""
-    from tqdm import tqdm
+@dataclass
+class BuildPlan:
+    """What one ``build`` does: where, with which chapters, data and parameters."""
 
-    args = _parser().parse_args(list(argv) if argv is not None else None)
+    args: argparse.Namespace
+    out_dir: Path
+    separate: bool  # a private build outside the repository (``--out-dir``)
+    book_dir: Path
+    chapters_dir: Path
+    sources: list[Path]
+    chosen: list[Path]  # the chapters to run (cached or spliced where they can be)
+    data_path: Path
+    params: dict[str, Any]
+    fingerprint: str
+
+    @property
+    def run_inputs(self) -> tuple[str, int, int]:
+        """(cut-off, draws, seed) of the stored engine run."""
+        p = self.params
+        return (
+            str(p.get("cutoff", DEFAULT_PARAMETERS["cutoff"])),
+            int(p.get("draws", DEFAULT_DRAWS)),
+            int(p.get("seed", DEFAULT_SEED)),
+        )
+
+    @property
+    def timings_file(self) -> Path:
+        """Seconds per chapter of earlier runs (longest first keeps both workers busy)."""
+        return self.out_dir / "_build" / ".chapter_seconds.json"
+
+
+def _plan(args: argparse.Namespace) -> BuildPlan | int:
+    """The build's :class:`BuildPlan`, or an exit code when it cannot start."""
     root = paths.repo_root()
     out_dir = Path(args.out_dir).expanduser().resolve() if args.out_dir else root
-    separate = out_dir != root.resolve()
-    book_dir = out_dir / "book"
     chapters_dir = Path(args.chapters_dir).resolve() if args.chapters_dir else paths.chapters_dir()
     sources = chapter_sources(chapters_dir)
     if not sources:
         print(f"error: no chapters in {chapters_dir}", file=sys.stderr)
         return 2
     chosen = select_chapters(args.chapter, sources)
-
     data_path = Path(args.data).expanduser().resolve() if args.data else paths.bundled_dir()
     if args.data:
         rc = _validate_data(data_path)
         if rc:
             return rc
+    separate = out_dir != root.resolve()
     params = injected_parameters(args.data, args.cutoff, args.draws, args.seed)
     if not separate and "data_dir" in params and os.path.isabs(params["data_dir"]):
         print(
@@ -690,13 +716,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             "its absolute path (use --out-dir for a private build)",
             file=sys.stderr,
         )
-    if separate:
-        _prepare_out_dir(out_dir)
+    return BuildPlan(
+        args=args,
+        out_dir=out_dir,
+        separate=separate,
+        book_dir=out_dir / "book",
+        chapters_dir=chapters_dir,
+        sources=sources,
+        chosen=chosen,
+        data_path=data_path,
+        params=params,
+        fingerprint=_data_fingerprint(data_path),
+    )
+
+
+def _prepare_book_dir(plan: BuildPlan) -> list[Path]:
+    """Create the book folder (a separate build gets the repository's executed notebooks
+    for the chapters it does not run); return the chapters to run."""
+    args, book_dir = plan.args, plan.book_dir
+    if plan.separate:
+        _prepare_out_dir(plan.out_dir)
     book_dir.mkdir(parents=True, exist_ok=True)
-    if separate and not args.no_html:
+    if plan.separate and not args.no_html:
         # the chapters not run here come from the repository's executed notebooks, so that
         # the separate book is complete and its cross-references resolve
-        others = sources if args.render_only else [p for p in sources if p not in chosen]
+        others = plan.sources if args.render_only else [p for p in plan.sources if p not in plan.chosen]
         for p in others:
             committed = paths.book_dir() / f"{p.stem}.ipynb"
             target = book_dir / committed.name
@@ -704,61 +748,60 @@ def main(argv: Sequence[str] | None = None) -> int:
                 shutil.copy2(committed, target)
             elif not target.is_file() and not args.render_only:
                 _write_placeholder(target, p.stem)
-    if separate and (args.render_only or args.chapter) and (paths.book_dir() / profilebuild.FOLDER).is_dir():
+    if plan.separate and (args.render_only or args.chapter) and (paths.book_dir() / profilebuild.FOLDER).is_dir():
         # the profiles not run here come from the repository's, as the chapters do
         shutil.copytree(paths.book_dir() / profilebuild.FOLDER, book_dir / profilebuild.FOLDER, dirs_exist_ok=True)
     if args.render_only:
-        chosen = []
-    elif not separate and not args.no_html:
+        return []
+    if not plan.separate and not args.no_html:
         # the committed table of contents lists every chapter: run the missing ones too
-        missing = [p for p in sources if p not in chosen and not (book_dir / f"{p.stem}.ipynb").is_file()]
-        chosen = [p for p in sources if p in chosen or p in missing]
+        missing = [p for p in plan.sources if p not in plan.chosen and not (book_dir / f"{p.stem}.ipynb").is_file()]
+        return [p for p in plan.sources if p in plan.chosen or p in missing]
+    return list(plan.chosen)
 
-    fingerprint = _data_fingerprint(data_path)
-    if args.force and not args.render_only:  # the stored run of the engine is recomputed too
-        from . import runstore
 
-        runstore.forget(data_path, str(params.get("cutoff", DEFAULT_PARAMETERS["cutoff"])),
-                        int(params.get("draws", DEFAULT_DRAWS)), int(params.get("seed", DEFAULT_SEED)))
-    # longest chapters first (timings of earlier runs, kept in _build/), so that two
-    # parallel workers finish together
-    timings_file = out_dir / "_build" / ".chapter_seconds.json"
-    try:
-        timings = json.loads(timings_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        timings = {}
-    schedule = sorted(chosen, key=lambda p: -float(timings.get(p.stem, 0.0)))
-    t0 = time.perf_counter()
+def _wants_profiles(plan: BuildPlan) -> bool:
+    """Whether this build runs the cluster profiles: one page per cluster from one template,
+    cached like the chapters. They are not committed: a full build runs them; a build of
+    some chapters runs them when the profiles' own chapter is among them, or when there are
+    none and the repository's table of contents, which lists them, is built; a render-only
+    build when there are none."""
+    args = plan.args
+    if profilebuild.template_path(plan.chapters_dir) is None:
+        return False
+    profiles_missing = not any((plan.book_dir / profilebuild.FOLDER).glob("*.ipynb"))
+    full_build = not (args.chapter or args.render_only)
+    profiles_chosen = any(p.stem == profilebuild.PROFILES_CHAPTER for p in plan.chosen) and bool(args.chapter)
+    needed_here = profiles_missing and (args.render_only or (not plan.separate and not args.no_html))
+    return full_build or profiles_chosen or needed_here
+
+
+def _execute(plan: BuildPlan, schedule: list[Path]) -> list[ChapterOutcome]:
+    """Run the chapters of ``schedule`` (cache hits and Markdown splices in this process,
+    the rest in worker processes, ``--jobs`` at a time) and the profiles if wanted."""
+    from tqdm import tqdm
+
+    args, book_dir, params = plan.args, plan.book_dir, plan.params
     outcomes: list[ChapterOutcome] = []
+    schedule = list(schedule)
     if not args.force:  # cache hits and Markdown splices need no worker process
         for p in list(schedule):
-            hit = run_chapter(p, book_dir, params, fingerprint, execute=False)
+            hit = run_chapter(p, book_dir, params, plan.fingerprint, execute=False)
             if hit is not None:
                 outcomes.append(hit)
                 schedule.remove(p)
-    jobs = [(str(p), str(book_dir), params, fingerprint, args.force) for p in schedule]
-    # the cluster profiles: one page per cluster from one template, cached like the chapters
-    # (they are not committed: a full build runs them; a build of some chapters runs them when
-    # the profiles' own chapter is among them, or when there are none and the repository's
-    # table of contents, which lists them, is built; a render-only build when there are none)
-    template = profilebuild.template_path(chapters_dir)
-    profiles_missing = not any((book_dir / profilebuild.FOLDER).glob("*.ipynb"))
-    full_build = not (args.chapter or args.render_only)
-    profiles_chosen = any(p.stem == profilebuild.PROFILES_CHAPTER for p in chosen) and bool(args.chapter)
-    needed_here = profiles_missing and (args.render_only or (not separate and not args.no_html))
-    want_profiles = template is not None and (full_build or profiles_chosen or needed_here)
+    jobs = [(str(p), str(book_dir), params, plan.fingerprint, args.force) for p in schedule]
+    want_profiles = _wants_profiles(plan)
 
     def plan_profile_tasks() -> list[tuple[str, Any, int]]:
         """The profiles to execute, in batches (the run is computed here if no chapter has
         stored it yet: the chapters' kernels start meanwhile and then read it)."""
         from . import runstore
 
-        run = runstore.load_or_run(
-            data_path, str(params.get("cutoff", DEFAULT_PARAMETERS["cutoff"])),
-            int(params.get("draws", DEFAULT_DRAWS)), int(params.get("seed", DEFAULT_SEED)), None,
-        )
+        run = runstore.load_or_run(plan.data_path, *plan.run_inputs, None)
+        template = profilebuild.template_path(plan.chapters_dir)
         assert template is not None
-        profile_jobs, served = profilebuild.plan_profiles(run, template, book_dir, params, fingerprint, args.force)
+        profile_jobs, served = profilebuild.plan_profiles(run, template, book_dir, params, plan.fingerprint, args.force)
         outcomes.extend(served)
         return [(f"profiles ({len(b)})", b, len(b)) for b in profilebuild.batches(profile_jobs)]
 
@@ -797,51 +840,63 @@ def main(argv: Sequence[str] | None = None) -> int:
                 bar.set_postfix_str(futures[fut][0])
                 bar.update(futures[fut][2])
     bar.close()
-    order = {p.stem: i for i, p in enumerate(chosen)}
-    outcomes.sort(key=lambda o: (order.get(o.chapter, len(order)), o.chapter))
-    executed_times = {o.chapter: round(o.seconds, 1) for o in outcomes
-                      if o.status == "executed" and "/" not in o.chapter}
-    if executed_times:
-        try:
-            timings_file.parent.mkdir(parents=True, exist_ok=True)
-            timings_file.write_text(json.dumps({**timings, **executed_times}, indent=1, sort_keys=True), encoding="utf-8")
-        except OSError:
-            pass
+    return outcomes
+
+
+def _read_timings(plan: BuildPlan) -> dict[str, float]:
+    try:
+        return dict(json.loads(plan.timings_file.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_timings(plan: BuildPlan, timings: dict[str, float], outcomes: list[ChapterOutcome]) -> None:
+    executed = {o.chapter: round(o.seconds, 1) for o in outcomes if o.status == "executed" and "/" not in o.chapter}
+    if not executed:
+        return
+    try:
+        plan.timings_file.parent.mkdir(parents=True, exist_ok=True)
+        plan.timings_file.write_text(json.dumps({**timings, **executed}, indent=1, sort_keys=True), encoding="utf-8")
+    except OSError:
+        pass
+
+
+def _report(outcomes: list[ChapterOutcome]) -> int:
+    """Print each chapter's outcome (one line for all the profiles), every cell that wrote
+    to stderr, and the failures; return 1 if any page failed, else 0."""
     profile_counts: dict[str, int] = {}
     for o in outcomes:
-        if o.status != "failed" and "/" in o.chapter:  # one line for all the profiles
+        if o.status != "failed" and "/" in o.chapter:
             profile_counts[o.status] = profile_counts.get(o.status, 0) + 1
         elif o.status != "failed":
             print(f"  {o.chapter}: {o.status} ({o.seconds:.1f} s)", file=sys.stderr)
+        for i in o.stderr_cells:
+            print(f"  warning: {o.chapter} cell {i} wrote to stderr (nbval compares it)", file=sys.stderr)
     if profile_counts:
         print("  cluster profiles: " + ", ".join(f"{v} {k}" for k, v in sorted(profile_counts.items())),
               file=sys.stderr)
-        for i in o.stderr_cells:
-            print(f"  warning: {o.chapter} cell {i} wrote to stderr (nbval compares it)", file=sys.stderr)
     failures = [o.failure for o in outcomes if o.failure is not None]
-    if failures:
-        print(f"\n{len(failures)} of {len(outcomes)} chapters failed:", file=sys.stderr)
-        for f in failures:
-            print("  " + f.describe().replace("\n", "\n  "), file=sys.stderr)
-            if f.traceback:
-                tail = "\n".join(f.traceback).strip().splitlines()[-6:]
-                print("      " + "\n      ".join(tail), file=sys.stderr)
-        return 1
-    print(f"chapters done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    if args.no_html:
+    if not failures:
         return 0
+    print(f"\n{len(failures)} of {len(outcomes)} chapters failed:", file=sys.stderr)
+    for f in failures:
+        print("  " + f.describe().replace("\n", "\n  "), file=sys.stderr)
+        if f.traceback:
+            tail = "\n".join(f.traceback).strip().splitlines()[-6:]
+            print("      " + "\n      ".join(tail), file=sys.stderr)
+    return 1
 
-    if separate:
-        _write_pruned_toc(out_dir)
+
+def _build_site(plan: BuildPlan) -> int:
+    """Write the downloads and build the HTML; return the exit code."""
+    if plan.separate:
+        _write_pruned_toc(plan.out_dir)
     from . import downloads  # the run's result files, copied to the site's root (html_extra_path)
 
-    downloads.write_downloads(
-        out_dir / "_build" / "downloads", data_path, str(params.get("cutoff", DEFAULT_PARAMETERS["cutoff"])),
-        int(params.get("draws", DEFAULT_DRAWS)), int(params.get("seed", DEFAULT_SEED)), fingerprint,
-    )
+    downloads.write_downloads(plan.out_dir / "_build" / "downloads", plan.data_path, *plan.run_inputs, plan.fingerprint)
     t1 = time.perf_counter()
     print("building HTML with jupyter-book ...", file=sys.stderr)
-    code, index, problems = build_html(out_dir, incremental=args.incremental)
+    code, index, problems = build_html(plan.out_dir, incremental=plan.args.incremental)
     if code != 0:
         print(f"error: jupyter-book build failed ({len(problems)} problem(s)):", file=sys.stderr)
         for line in problems:
@@ -850,6 +905,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"HTML built in {time.perf_counter() - t1:.1f} s", file=sys.stderr)
     print(f"index.html: {index}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m quantumclusters build``; returns the exit code."""
+    args = _parser().parse_args(list(argv) if argv is not None else None)
+    plan = _plan(args)
+    if isinstance(plan, int):
+        return plan
+    chosen = _prepare_book_dir(plan)
+    if args.force and not args.render_only:  # the stored run of the engine is recomputed too
+        from . import runstore
+
+        runstore.forget(plan.data_path, *plan.run_inputs)
+    timings = _read_timings(plan)
+    t0 = time.perf_counter()
+    outcomes = _execute(plan, sorted(chosen, key=lambda p: -float(timings.get(p.stem, 0.0))))
+    order = {p.stem: i for i, p in enumerate(chosen)}
+    outcomes.sort(key=lambda o: (order.get(o.chapter, len(order)), o.chapter))
+    _save_timings(plan, timings, outcomes)
+    if _report(outcomes):
+        return 1
+    print(f"chapters done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    if args.no_html:
+        return 0
+    return _build_site(plan)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -482,229 +482,354 @@ def _evaluate(v: _View, metric: str) -> float:
         raise MetricError(f"{metric}: the total it is a share of is zero") from None
 
 
-def _evaluate_metric(v: _View, metric: str) -> float:  # noqa: C901 - one dispatch table
-    head, args, member = _parse(metric)
+#: A metric's handler: (view, head, bracketed arguments, ``contains`` member) -> value.
+_Handler = Callable[[_View, str, list[str], "str | None"], float]
+#: Metrics by head (their grammar: data/published/README.md).
+_METRICS: dict[str, _Handler] = {}
+
+
+def _metric(*heads: str) -> Callable[[_Handler], _Handler]:
+    """Register a handler for the metric heads ``heads``."""
+
+    def register(handler: _Handler) -> _Handler:
+        for head in heads:
+            _METRICS[head] = handler
+        return handler
+
+    return register
+
+
+@_metric("n_clusters")
+def _metric_n_clusters(v: _View, head: str, args: list[str], member: str | None) -> float:
     r = v.result
+    return float(len(r.clusters))
 
-    m = re.fullmatch(r"(top|bottom)(\d+)", head)
-    if m and member is not None:
-        (key,) = args
-        ranks = v.top_rank(key) if m.group(1) == "top" else v.bottom_rank(key)
-        c = v.cluster(member)
-        return float(c in ranks.index and ranks[c] <= int(m.group(2)))
-    m = re.fullmatch(r"count_(top|bottom)(\d+)", head)
-    if m:
-        key, sel = args[0], args[1]
-        within = v.select(args[2]) if len(args) > 2 else None
-        ranks = v.top_rank(key, within) if m.group(1) == "top" else v.bottom_rank(key, within)
-        chosen = set(ranks[ranks <= int(m.group(2))].index)
-        return float(len(chosen & set(v.select(sel))))
-    m = re.fullmatch(r"count_top(\d+)_industry_plurality", head)
-    if m:
-        (key,) = args
-        ranks = v.top_rank(key)
-        n = 0
-        for c in ranks[ranks <= int(m.group(1))].index:
-            types = v.members(c)["type"]
-            industry = int(types.isin(INDUSTRY_TYPES).sum())
-            research = int(types.isin(RESEARCH_TYPES).sum())
-            government = int((types == "government").sum())
-            n += industry > research and industry > government
-        return float(n)
 
-    if head == "n_clusters":
-        return float(len(r.clusters))
-    if head == "n_quasi_clusters":
-        q = r.quasi_clusters
-        for arg in args:
-            k, val = _kv(arg)
-            if k == "tier":
-                q = q[q["tier"].astype(int) == int(val)]
-            elif k == "region":
-                q = q[q["region"] == val]
-            else:
-                raise MetricError(f"unknown filter {arg!r}")
-        return float(len(q))
-    if head == "n_dimensions":
-        return float(sum(f"{d}_rank" in r.ranking.columns for d in pub.DIMENSIONS))
-    if head == "n_indicators":
-        return float(len([c for c in r.indicators.columns if c != "cluster"]))
-    if head == "param":
-        (name,) = args
-        if name == "major_min_gdp_usd":
-            from ..derived import MAJOR_CLUSTER_MIN_GDP
-
-            return float(MAJOR_CLUSTER_MIN_GDP)
-        for holder in (r.params, r):
-            if hasattr(holder, name):
-                return float(getattr(holder, name))
-        raise MetricError(f"unknown parameter {name!r}")
-    if head == "indicator":
-        key, c = args[0], v.cluster(args[1])
-        if key not in v.indicators.columns:
-            raise MetricError(f"unknown indicator {key!r}")
-        return float(v.indicators.loc[c, key])
-    if head == "indicator_rank":
-        key, c = args[0], v.cluster(args[1])
-        ranks = v.top_rank(key)
-        if c not in ranks.index:
-            raise MetricError(f"{c} has no {key}")
-        return float(ranks[c])
-    if head == "rank_within":
-        key, within, c = args[0], v.select(args[1]), v.cluster(args[2])
-        ranks = v.top_rank(key, within)
-        if c not in ranks.index:
-            raise MetricError(f"{c} is not in {args[1]}")
-        return float(ranks[c])
-    if head == "count":
-        return float(len(v.select(args[0])))
-    if head in ("cluster_share", "ratio", "sum"):
-        key = args[0]
-        values = v.indicators[key].astype(float)
-
-        def total(sel: str) -> float:
-            return float(values.reindex(v.select(sel)).sum())
-
-        if head == "sum":
-            return total(args[1])
-        if head == "cluster_share":
-            return 100.0 * total(args[1]) / float(values.sum())
-        denominator = total(args[2])
-        if denominator == 0:
-            raise MetricError("division by zero")
-        return total(args[1]) / denominator
-    if head == "margin":
-        key, c = args[0], v.cluster(args[1])
-        values = v.indicators[key].astype(float).dropna()
-        others = values.drop(c, errors="ignore")
-        if others.empty or others.max() == 0:
-            raise MetricError("no runner-up")
-        return float(values[c] / others.max())
-    if head == "cluster_field":
-        col, c = args[0], v.cluster(args[1])
-        return float(v.clusters.loc[c, col])
-    if head == "cluster_spinouts":
-        mem = v.members(v.cluster(args[0]))
-        return float(((mem["type"] == "startup") & _has(mem["spinout_of"])).sum())
-    if head in ("pearson", "pearson_p"):
-        from scipy.stats import pearsonr
-
-        frame = v.indicators[[args[0], args[1]]].astype(float).dropna()
-        if len(frame) < 3 or frame[args[0]].nunique() < 2 or frame[args[1]].nunique() < 2:
-            raise MetricError(f"a correlation needs three clusters with varying values, not {len(frame)}")
-        res = pearsonr(frame[args[0]], frame[args[1]])
-        return float(res[0] if head == "pearson" else res[1])
-    if head == "robustness":
-        dim, col = args
-        rob = r.robustness.set_index("dimension")
-        return float(rob.loc[dim, col])
-    if head == "robustness_is_lowest":
-        dim, what = args
-        rob = r.robustness.set_index("dimension").loc[list(pub.DIMENSIONS)]
-        if what == "min_spearman":
-            values = rob[["spearman_z_borda", "spearman_pca_borda", "spearman_z_pca"]].min(axis=1)
-        else:
-            values = rob[what].astype(float)
-        return float(values[dim] < values.drop(dim).min())
-    if head in ("funding_share_in_clusters", "funding_share_outside_clusters"):
-        from .. import derived
-
-        k, val = _kv(args[0])
-        if k == "year":
-            table = derived.funding_by_year(r)
-            share = table.loc[int(val), "share_in_clusters"] if int(val) in table.index else math.nan
-        elif k == "upto":
-            table = derived.funding_by_year(r, cumulative=True)
-            table = table[table.index <= int(val)]
-            share = table["share_in_clusters"].iloc[-1] if len(table) else math.nan
+@_metric("n_quasi_clusters")
+def _metric_n_quasi_clusters(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    q = r.quasi_clusters
+    for arg in args:
+        k, val = _kv(arg)
+        if k == "tier":
+            q = q[q["tier"].astype(int) == int(val)]
         elif k == "region":
-            table = derived.funding_by_region(r)
-            share = table.loc[val, "share_in_clusters"] if val in table.index else math.nan
+            q = q[q["region"] == val]
         else:
-            raise MetricError(f"unknown filter {args[0]!r}")
-        share = 100.0 * float(share)
-        return share if head == "funding_share_in_clusters" else 100.0 - share
-    if head in ("institution_share_in_clusters", "startup_funding_share_in_clusters"):
-        from .. import derived
+            raise MetricError(f"unknown filter {arg!r}")
+    return float(len(q))
 
-        table = derived.type_shares_in_clusters(r)
-        row = "startup funding" if head == "startup_funding_share_in_clusters" else _kv(args[0])[1]
-        if row not in table.index:
-            raise MetricError(f"no {row} in the database")
-        return 100.0 * float(table.loc[row, "share_in_clusters"])
-    if head in ("collab_involvement_share", "collab_involvement_count"):
-        from .. import derived
 
-        table = derived.involvement_counts(r)
-        which = ["both", "one"] if args[0] == "any" else [args[0]]
-        if head == "collab_involvement_count":
-            return float(table.loc[which, "collaborations"].sum())
-        return 100.0 * float(table.loc[which, "share"].sum())
-    if head == "research_involving_share":
-        chosen = {v.engine_name.get(c, c) for c in v.select(args[0])}
-        a = r.assignments
-        ids = set(a.loc[(a["status"] == "cluster") & a["group"].isin(chosen), "institution_id"])
-        coll = r.db.collaborations
-        mask = coll["institution_a"].isin(ids) | coll["institution_b"].isin(ids)
-        types = dict(zip(r.db.institutions["institution_id"], r.db.institutions["type"], strict=False))
-        sub = coll[mask]
-        if sub.empty:
-            raise MetricError("no collaborations")
-        research = sub["institution_a"].map(types).isin(RESEARCH_TYPES) | sub["institution_b"].map(types).isin(RESEARCH_TYPES)
-        return 100.0 * float(research.mean())
-    if head in ("ecosystem_value_missing", "n_ecosystem_value_missing", "area_rank"):
-        areas = r.db.areas.set_index("area_id")
-        col = "ecosystem_value_usd" if head != "area_rank" else args[0]
-        per_cluster = v.clusters["area_id"].map(areas[col]).astype(float) if col in areas.columns else None
-        if per_cluster is None:
-            per_cluster = pd.Series(np.nan, index=v.clusters.index)
-        if head == "n_ecosystem_value_missing":
-            return float(per_cluster.isna().sum())
-        c = v.cluster(args[-1])
-        if head == "ecosystem_value_missing":
-            return float(pd.isna(per_cluster[c]))
-        ranks = per_cluster.dropna().rank(ascending=False, method="min")
-        if c not in ranks.index:
-            raise MetricError(f"{c} has no {col}")
-        return float(ranks[c])
-    if head == "n_countries":
-        return float(len({v.iso(c) for c in v.select(args[0])}))
-    if head == "quasi_startups":
-        name = v.canon(args[0])
-        if name not in v.quasi.index:
-            raise MetricError(f"quasi-cluster {args[0]!r} not found")
-        return float((v.members(name, "quasi_cluster")["type"] == "startup").sum())
-    if head == "n_tier1_with_spinout":
-        disclosed = v.funding_by_institution(DISCLOSED_FUNDING_KINDS)
-        n = 0
-        for name, row in v.quasi.iterrows():
-            if int(row["tier"]) != 1:
-                continue
-            mem = v.members(str(name), "quasi_cluster")
-            funded = mem[(mem["type"] == "startup")]
-            funded = funded[funded["institution_id"].map(disclosed).fillna(0) > r.params.tier1_exceeding_usd]
-            n += bool(_has(funded["spinout_of"]).any())
-        return float(n)
-    if head == "startup_funding_rank":
-        inst = v.institution(args[0])
-        startups = v.institutions[v.institutions["type"] == "startup"]["institution_id"]
-        totals = v.funding_by_institution().reindex(startups).fillna(0.0)
-        ranks = totals.rank(ascending=False, method="min")
-        if inst["institution_id"] not in ranks.index:
-            raise MetricError(f"{args[0]} is not a startup")
-        return float(ranks[inst["institution_id"]])
-    if head in ("institution_funding", "max_funding_event"):
-        inst = v.institution(args[0])
-        fund = r.db.funding[r.db.funding["institution_id"] == inst["institution_id"]]
-        kinds = args[-1].split(",")
-        fund = fund[fund["kind"].isin(kinds)]
-        if head == "institution_funding":
-            return float(fund["amount_usd"].sum())
-        lo, _, hi = args[1].partition("-")
-        years = fund["date"].dt.year
-        fund = fund[(years >= int(lo)) & (years <= int(hi or lo))]
-        return float(fund["amount_usd"].max()) if len(fund) else 0.0
-    raise MetricError(f"unknown metric {metric!r}")
+@_metric("n_dimensions")
+def _metric_n_dimensions(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    return float(sum(f"{d}_rank" in r.ranking.columns for d in pub.DIMENSIONS))
+
+
+@_metric("n_indicators")
+def _metric_n_indicators(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    return float(len([c for c in r.indicators.columns if c != "cluster"]))
+
+
+@_metric("param")
+def _metric_param(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    (name,) = args
+    if name == "major_min_gdp_usd":
+        from ..derived import MAJOR_CLUSTER_MIN_GDP
+
+        return float(MAJOR_CLUSTER_MIN_GDP)
+    for holder in (r.params, r):
+        if hasattr(holder, name):
+            return float(getattr(holder, name))
+    raise MetricError(f"unknown parameter {name!r}")
+
+
+@_metric("indicator")
+def _metric_indicator(v: _View, head: str, args: list[str], member: str | None) -> float:
+    key, c = args[0], v.cluster(args[1])
+    if key not in v.indicators.columns:
+        raise MetricError(f"unknown indicator {key!r}")
+    return float(v.indicators.loc[c, key])
+
+
+@_metric("indicator_rank")
+def _metric_indicator_rank(v: _View, head: str, args: list[str], member: str | None) -> float:
+    key, c = args[0], v.cluster(args[1])
+    ranks = v.top_rank(key)
+    if c not in ranks.index:
+        raise MetricError(f"{c} has no {key}")
+    return float(ranks[c])
+
+
+@_metric("rank_within")
+def _metric_rank_within(v: _View, head: str, args: list[str], member: str | None) -> float:
+    key, within, c = args[0], v.select(args[1]), v.cluster(args[2])
+    ranks = v.top_rank(key, within)
+    if c not in ranks.index:
+        raise MetricError(f"{c} is not in {args[1]}")
+    return float(ranks[c])
+
+
+@_metric("count")
+def _metric_count(v: _View, head: str, args: list[str], member: str | None) -> float:
+    return float(len(v.select(args[0])))
+
+
+@_metric("cluster_share", "ratio", "sum")
+def _metric_cluster_share(v: _View, head: str, args: list[str], member: str | None) -> float:
+    key = args[0]
+    values = v.indicators[key].astype(float)
+
+    def total(sel: str) -> float:
+        return float(values.reindex(v.select(sel)).sum())
+
+    if head == "sum":
+        return total(args[1])
+    if head == "cluster_share":
+        return 100.0 * total(args[1]) / float(values.sum())
+    denominator = total(args[2])
+    if denominator == 0:
+        raise MetricError("division by zero")
+    return total(args[1]) / denominator
+
+
+@_metric("margin")
+def _metric_margin(v: _View, head: str, args: list[str], member: str | None) -> float:
+    key, c = args[0], v.cluster(args[1])
+    values = v.indicators[key].astype(float).dropna()
+    others = values.drop(c, errors="ignore")
+    if others.empty or others.max() == 0:
+        raise MetricError("no runner-up")
+    return float(values[c] / others.max())
+
+
+@_metric("cluster_field")
+def _metric_cluster_field(v: _View, head: str, args: list[str], member: str | None) -> float:
+    col, c = args[0], v.cluster(args[1])
+    return float(v.clusters.loc[c, col])
+
+
+@_metric("cluster_spinouts")
+def _metric_cluster_spinouts(v: _View, head: str, args: list[str], member: str | None) -> float:
+    mem = v.members(v.cluster(args[0]))
+    return float(((mem["type"] == "startup") & _has(mem["spinout_of"])).sum())
+
+
+@_metric("pearson", "pearson_p")
+def _metric_pearson(v: _View, head: str, args: list[str], member: str | None) -> float:
+    from scipy.stats import pearsonr
+
+    frame = v.indicators[[args[0], args[1]]].astype(float).dropna()
+    if len(frame) < 3 or frame[args[0]].nunique() < 2 or frame[args[1]].nunique() < 2:
+        raise MetricError(f"a correlation needs three clusters with varying values, not {len(frame)}")
+    res = pearsonr(frame[args[0]], frame[args[1]])
+    return float(res[0] if head == "pearson" else res[1])
+
+
+@_metric("robustness")
+def _metric_robustness(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    dim, col = args
+    rob = r.robustness.set_index("dimension")
+    return float(rob.loc[dim, col])
+
+
+@_metric("robustness_is_lowest")
+def _metric_robustness_is_lowest(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    dim, what = args
+    rob = r.robustness.set_index("dimension").loc[list(pub.DIMENSIONS)]
+    if what == "min_spearman":
+        values = rob[["spearman_z_borda", "spearman_pca_borda", "spearman_z_pca"]].min(axis=1)
+    else:
+        values = rob[what].astype(float)
+    return float(values[dim] < values.drop(dim).min())
+
+
+@_metric("funding_share_in_clusters", "funding_share_outside_clusters")
+def _metric_funding_share_in_clusters(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    from .. import derived
+
+    k, val = _kv(args[0])
+    if k == "year":
+        table = derived.funding_by_year(r)
+        share = table.loc[int(val), "share_in_clusters"] if int(val) in table.index else math.nan
+    elif k == "upto":
+        table = derived.funding_by_year(r, cumulative=True)
+        table = table[table.index <= int(val)]
+        share = table["share_in_clusters"].iloc[-1] if len(table) else math.nan
+    elif k == "region":
+        table = derived.funding_by_region(r)
+        share = table.loc[val, "share_in_clusters"] if val in table.index else math.nan
+    else:
+        raise MetricError(f"unknown filter {args[0]!r}")
+    share = 100.0 * float(share)
+    return share if head == "funding_share_in_clusters" else 100.0 - share
+
+
+@_metric("institution_share_in_clusters", "startup_funding_share_in_clusters")
+def _metric_institution_share_in_clusters(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    from .. import derived
+
+    table = derived.type_shares_in_clusters(r)
+    row = "startup funding" if head == "startup_funding_share_in_clusters" else _kv(args[0])[1]
+    if row not in table.index:
+        raise MetricError(f"no {row} in the database")
+    return 100.0 * float(table.loc[row, "share_in_clusters"])
+
+
+@_metric("collab_involvement_share", "collab_involvement_count")
+def _metric_collab_involvement_share(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    from .. import derived
+
+    table = derived.involvement_counts(r)
+    which = ["both", "one"] if args[0] == "any" else [args[0]]
+    if head == "collab_involvement_count":
+        return float(table.loc[which, "collaborations"].sum())
+    return 100.0 * float(table.loc[which, "share"].sum())
+
+
+@_metric("research_involving_share")
+def _metric_research_involving_share(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    chosen = {v.engine_name.get(c, c) for c in v.select(args[0])}
+    a = r.assignments
+    ids = set(a.loc[(a["status"] == "cluster") & a["group"].isin(chosen), "institution_id"])
+    coll = r.db.collaborations
+    mask = coll["institution_a"].isin(ids) | coll["institution_b"].isin(ids)
+    types = dict(zip(r.db.institutions["institution_id"], r.db.institutions["type"], strict=False))
+    sub = coll[mask]
+    if sub.empty:
+        raise MetricError("no collaborations")
+    research = sub["institution_a"].map(types).isin(RESEARCH_TYPES) | sub["institution_b"].map(types).isin(RESEARCH_TYPES)
+    return 100.0 * float(research.mean())
+
+
+@_metric("ecosystem_value_missing", "n_ecosystem_value_missing", "area_rank")
+def _metric_ecosystem_value_missing(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    areas = r.db.areas.set_index("area_id")
+    col = "ecosystem_value_usd" if head != "area_rank" else args[0]
+    per_cluster = v.clusters["area_id"].map(areas[col]).astype(float) if col in areas.columns else None
+    if per_cluster is None:
+        per_cluster = pd.Series(np.nan, index=v.clusters.index)
+    if head == "n_ecosystem_value_missing":
+        return float(per_cluster.isna().sum())
+    c = v.cluster(args[-1])
+    if head == "ecosystem_value_missing":
+        return float(pd.isna(per_cluster[c]))
+    ranks = per_cluster.dropna().rank(ascending=False, method="min")
+    if c not in ranks.index:
+        raise MetricError(f"{c} has no {col}")
+    return float(ranks[c])
+
+
+@_metric("n_countries")
+def _metric_n_countries(v: _View, head: str, args: list[str], member: str | None) -> float:
+    return float(len({v.iso(c) for c in v.select(args[0])}))
+
+
+@_metric("quasi_startups")
+def _metric_quasi_startups(v: _View, head: str, args: list[str], member: str | None) -> float:
+    name = v.canon(args[0])
+    if name not in v.quasi.index:
+        raise MetricError(f"quasi-cluster {args[0]!r} not found")
+    return float((v.members(name, "quasi_cluster")["type"] == "startup").sum())
+
+
+@_metric("n_tier1_with_spinout")
+def _metric_n_tier1_with_spinout(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    disclosed = v.funding_by_institution(DISCLOSED_FUNDING_KINDS)
+    n = 0
+    for name, row in v.quasi.iterrows():
+        if int(row["tier"]) != 1:
+            continue
+        mem = v.members(str(name), "quasi_cluster")
+        funded = mem[(mem["type"] == "startup")]
+        funded = funded[funded["institution_id"].map(disclosed).fillna(0) > r.params.tier1_exceeding_usd]
+        n += bool(_has(funded["spinout_of"]).any())
+    return float(n)
+
+
+@_metric("startup_funding_rank")
+def _metric_startup_funding_rank(v: _View, head: str, args: list[str], member: str | None) -> float:
+    inst = v.institution(args[0])
+    startups = v.institutions[v.institutions["type"] == "startup"]["institution_id"]
+    totals = v.funding_by_institution().reindex(startups).fillna(0.0)
+    ranks = totals.rank(ascending=False, method="min")
+    if inst["institution_id"] not in ranks.index:
+        raise MetricError(f"{args[0]} is not a startup")
+    return float(ranks[inst["institution_id"]])
+
+
+@_metric("institution_funding", "max_funding_event")
+def _metric_institution_funding(v: _View, head: str, args: list[str], member: str | None) -> float:
+    r = v.result
+    inst = v.institution(args[0])
+    fund = r.db.funding[r.db.funding["institution_id"] == inst["institution_id"]]
+    kinds = args[-1].split(",")
+    fund = fund[fund["kind"].isin(kinds)]
+    if head == "institution_funding":
+        return float(fund["amount_usd"].sum())
+    lo, _, hi = args[1].partition("-")
+    years = fund["date"].dt.year
+    fund = fund[(years >= int(lo)) & (years <= int(hi or lo))]
+    return float(fund["amount_usd"].max()) if len(fund) else 0.0
+
+
+def _metric_top_bottom_member(v: _View, m: re.Match[str], args: list[str], member: str | None) -> float:
+    assert member is not None  # the dispatch passes only metrics with ``contains``
+    (key,) = args
+    ranks = v.top_rank(key) if m.group(1) == "top" else v.bottom_rank(key)
+    c = v.cluster(member)
+    return float(c in ranks.index and ranks[c] <= int(m.group(2)))
+
+
+def _metric_count_top_bottom(v: _View, m: re.Match[str], args: list[str], member: str | None) -> float:
+    key, sel = args[0], args[1]
+    within = v.select(args[2]) if len(args) > 2 else None
+    ranks = v.top_rank(key, within) if m.group(1) == "top" else v.bottom_rank(key, within)
+    chosen = set(ranks[ranks <= int(m.group(2))].index)
+    return float(len(chosen & set(v.select(sel))))
+
+
+def _metric_count_top_industry_plurality(v: _View, m: re.Match[str], args: list[str], member: str | None) -> float:
+    (key,) = args
+    ranks = v.top_rank(key)
+    n = 0
+    for c in ranks[ranks <= int(m.group(1))].index:
+        types = v.members(c)["type"]
+        industry = int(types.isin(INDUSTRY_TYPES).sum())
+        research = int(types.isin(RESEARCH_TYPES).sum())
+        government = int((types == "government").sum())
+        n += industry > research and industry > government
+    return float(n)
+
+
+#: Metrics whose head is a pattern (``top10``, ``count_bottom5``, ...), tried in order.
+_PATTERN_METRICS: tuple[tuple[re.Pattern[str], bool, Callable[[_View, re.Match[str], list[str], str | None], float]], ...] = (
+    (re.compile(r"(top|bottom)(\d+)"), True, _metric_top_bottom_member),
+    (re.compile(r"count_(top|bottom)(\d+)"), False, _metric_count_top_bottom),
+    (re.compile(r"count_top(\d+)_industry_plurality"), False, _metric_count_top_industry_plurality),
+)
+
+
+def _evaluate_metric(v: _View, metric: str) -> float:
+    """The value of ``metric`` on the view: its pattern or head's handler."""
+    head, args, member = _parse(metric)
+    for pattern, needs_member, handler in _PATTERN_METRICS:
+        m = pattern.fullmatch(head)
+        if m and (member is not None or not needs_member):
+            return handler(v, m, args, member)
+    if head not in _METRICS:
+        raise MetricError(f"unknown metric {metric!r}")
+    return _METRICS[head](v, head, args, member)
 
 
 def _has(values: pd.Series) -> pd.Series:
