@@ -207,6 +207,14 @@ def test_html_build_fails_on_a_broken_reference(tmp_path: Path, capsys: pytest.C
     assert book.main(["--chapters-dir", str(chapters), "--out-dir", str(out), "--jobs", "1"]) == 0
     assert "index.html: " + str(out / "_build" / "html" / "index.html") in capsys.readouterr().out
     assert (out / "_build" / "html" / "book" / "01_ok.html").is_file()
+    # a site built before the front page changed: its redirect is rewritten, not kept
+    index = out / "_build" / "html" / "index.html"
+    fresh = index.read_text(encoding="utf-8")
+    assert "http-equiv=\"Refresh\"" in fresh and "old_front" not in fresh
+    index.write_text('<meta http-equiv="Refresh" content="0; url=book/old_front.html" />\n', encoding="utf-8")
+    assert book.main(["--chapters-dir", str(chapters), "--out-dir", str(out), "--jobs", "1"]) == 0
+    assert index.read_text(encoding="utf-8") == fresh
+    capsys.readouterr()
     toc = (out / "_toc.yml").read_text(encoding="utf-8")
     assert "book/01_ok" in toc and "01_clusters" not in toc  # own pruned copy, repo untouched
 

@@ -603,8 +603,20 @@ def _jupyter_book_cmd() -> list[str]:
     return [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
 
 
+def _drop_stale_redirect(html_dir: Path) -> None:
+    """Remove the site's ``index.html`` when it is a redirect: sphinx-external-toc writes the
+    redirect to the root page only when there is none (its own "TODO rewrite the redirect if
+    master_doc has changed"), so after the root page changed a rebuilt site kept sending
+    readers, and the PDF, to the old front page. The build writes it anew."""
+    index = html_dir / "index.html"
+    if index.is_file() and index.stat().st_size < 1024:
+        if 'http-equiv="Refresh"' in index.read_text(encoding="utf-8", errors="replace"):
+            index.unlink()
+
+
 def build_html(out_dir: Path, *, incremental: bool = False) -> tuple[int, Path, list[str]]:
     """``jupyter-book build`` with every warning an error. Returns (exit code, index, problems)."""
+    _drop_stale_redirect(out_dir / "_build" / "html")
     cmd = _jupyter_book_cmd() + ["build", str(out_dir), "-W", "-n", "--keep-going", "-q"]
     if not incremental:
         cmd.append("--all")
