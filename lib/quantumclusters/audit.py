@@ -312,6 +312,16 @@ def normalised_stack(indicators: pd.DataFrame) -> np.ndarray:
     return np.stack(layers)
 
 
+def _mean_of_sums(num: np.ndarray, den: np.ndarray, geometric: np.ndarray | bool) -> np.ndarray:
+    """``num / den`` (``NaN`` where ``den`` is 0), exponentiated where ``geometric`` (the
+    sums were of logs)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    if isinstance(geometric, bool):
+        return np.exp(mean) if geometric else mean
+    return np.where(geometric, np.exp(mean), mean)
+
+
 def weighted_mean(values: np.ndarray, weights: np.ndarray, geometric: np.ndarray) -> np.ndarray:
     """Weighted mean over the last axis of ``values`` (draws, n, k) with ``weights``
     (draws, k), over the available (non-``NaN``) values, weights renormalised over them;
@@ -323,9 +333,7 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray, geometric: np.ndarray
     filled = np.where(present, logs, 0.0)
     num = np.einsum("dnk,dk->dn", filled, weights)
     den = np.einsum("dnk,dk->dn", present.astype(float), weights)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return np.where(geometric[:, None], np.exp(mean), mean)
+    return _mean_of_sums(num, den, geometric[:, None])
 
 
 def shared_weighted_mean(values: np.ndarray, weights: np.ndarray, geometric: bool) -> np.ndarray:
@@ -337,9 +345,7 @@ def shared_weighted_mean(values: np.ndarray, weights: np.ndarray, geometric: boo
     filled = np.where(present, logs, 0.0)
     num = np.einsum("nk,dk->dn", filled, weights)
     den = np.einsum("nk,dk->dn", present.astype(float), weights)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return np.exp(mean) if geometric else mean
+    return _mean_of_sums(num, den, geometric)
 
 
 def composite_scores(stack: np.ndarray, choices: Choices) -> np.ndarray:

@@ -35,19 +35,15 @@
   /* ranks[c] = array of (number|null) indicator ranks; dims = [[i, j, k], ...] indicator
      positions per dimension; returns {dims: [[score per cluster] per dimension], overall: [...]} */
   function weightedScores(ranks, dims, dimWeights, indWeights) {
-    var n = ranks.length, dimScores = dims.map(function () { return new Array(n); });
-    var overall = new Array(n);
-    for (var c = 0; c < n; c++) {
-      var parts = [];
-      for (var d = 0; d < dims.length; d++) {
-        var cols = dims[d];
-        var s = weightedMean(cols.map(function (j) { return ranks[c][j]; }),
-                             cols.map(function (j) { return indWeights[j]; }));
-        dimScores[d][c] = s;
-        parts.push(s);
-      }
-      overall[c] = weightedMean(parts, dimWeights);
-    }
+    var dimScores = dims.map(function (cols) {
+      var weights = cols.map(function (j) { return indWeights[j]; });
+      return ranks.map(function (row) {
+        return weightedMean(cols.map(function (j) { return row[j]; }), weights);
+      });
+    });
+    var overall = ranks.map(function (row, c) {
+      return weightedMean(dimScores.map(function (scores) { return scores[c]; }), dimWeights);
+    });
     return {dims: dimScores, overall: overall};
   }
 
